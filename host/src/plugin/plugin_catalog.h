@@ -1,0 +1,57 @@
+// PluginCatalog: finds plugin files on the search path and describes each in a worker.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/file_trust.h"
+#include "plugin/plugin_info.h"
+#include "plugin/worker_process.h"
+#include "util/status.h"
+
+namespace stagehost {
+
+// STAGEHOST_PLUGIN_PATH (colon-separated), then <dir of the binary>/../lib/stagehost/plugins —
+// which is also where the build tree puts in-tree plugins.
+std::vector<std::filesystem::path> DefaultPluginSearchPath();
+
+struct CatalogOptions {
+  std::vector<std::filesystem::path> search_path;
+  TrustPolicy trust;
+  WorkerOptions worker;
+};
+
+// One plugin file and what became of it: described (info set) or refused (error set).
+struct CatalogEntry {
+  std::filesystem::path path;
+  std::optional<PluginInfo> info;
+  Status error;
+  // Kept alive after describing, so the selected plugin runs in the worker that already loaded
+  // and checked it: one spawn per stage.
+  std::unique_ptr<WorkerProcess> worker;
+};
+
+class PluginCatalog {
+ public:
+  // Verifies every candidate file (permissions, digest, signature), then loads each in its own
+  // worker, all in parallel. Duplicate names after the first are refused.
+  static PluginCatalog Scan(const CatalogOptions& options);
+
+  const std::vector<CatalogEntry>& entries() const { return entries_; }
+  const std::vector<std::filesystem::path>& search_path() const { return search_path_; }
+
+  // Picks the plugin for `stage`, a stage type or a plugin name, optionally narrowed by an
+  // explicit plugin name; the other workers are told to quit.
+  Result<CatalogEntry*> Select(const std::string& stage, const std::optional<std::string>& plugin);
+  // Ends every worker that is still waiting.
+  void QuitAll();
+
+ private:
+  std::vector<CatalogEntry> entries_;
+  std::vector<std::filesystem::path> search_path_;
+};
+
+}  // namespace stagehost
