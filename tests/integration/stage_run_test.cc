@@ -18,16 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-#define ASSERT_HOST_SURVIVED(r)                                                       \
-  do {                                                                                \
-    ASSERT_TRUE((r).started) << (r).error;                                            \
-    ASSERT_FALSE((r).timed_out) << (r).Describe();                                    \
-    ASSERT_TRUE((r).exited) << "stagehost did not exit normally: " << (r).Describe(); \
-  } while (0)
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "missing: " << (needle)
-
 constexpr char kSecret[] = "s3cr3t-value-123";
 
 // Finds, anywhere in `j`, an object for which `match` is true.

@@ -2,6 +2,8 @@
 // plugins: paths from the build, temporary directories, file and digest helpers.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -10,6 +12,17 @@
 #include <vector>
 
 #include "testutil/run_process.h"
+
+// The host lived through whatever the plugin did: it exited by itself, within the test's limit.
+#define ASSERT_HOST_SURVIVED(r)                                                       \
+  do {                                                                                \
+    ASSERT_TRUE((r).started) << (r).error;                                            \
+    ASSERT_FALSE((r).timed_out) << (r).Describe();                                    \
+    ASSERT_TRUE((r).exited) << "stagehost did not exit normally: " << (r).Describe(); \
+  } while (0)
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "missing: " << (needle)
 
 namespace stagehost::testutil {
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "util/file_type.h"
 #include "util/sha256.h"
 #include "util/unique_fd.h"
 
@@ -35,16 +36,6 @@ std::string Quote(std::string_view text) {
     }
   }
   return out + "\"";
-}
-
-std::string FileTypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "directory";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISCHR(mode)) return "character device";
-  if (S_ISBLK(mode)) return "block device";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISLNK(mode)) return "symbolic link";
-  return "unknown file type";
 }
 
 // Component-wise, so "/art-other" is not taken to be inside "/art". `dir` is canonical.

@@ -11,9 +11,10 @@
 namespace stagehost::cli {
 
 struct PluginFlags {
-  std::string allow_list;                 // --allow-list, or STAGEHOST_ALLOW_LIST
-  std::vector<std::string> trusted_keys;  // --trusted-key, or STAGEHOST_TRUSTED_KEYS (colon-separated)
-  uint64_t memory_limit_mib = 0;          // --memory-limit
+  std::string allow_list;  // --allow-list, or STAGEHOST_ALLOW_LIST
+  std::vector<std::string>
+      trusted_keys;               // --trusted-key, or STAGEHOST_TRUSTED_KEYS (colon-separated)
+  uint64_t memory_limit_mib = 0;  // --memory-limit
 };
 
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);

@@ -35,7 +35,8 @@ int List(const PluginFlags& plugin_flags, bool as_json) {
       listed.push_back(j);
     } else {
       fmt::print(stderr, "stagehost: refused {}\n", entry.error.message());
-      listed.push_back({{"path", entry.path.string()}, {"status", "refused"}, {"error", entry.error.message()}});
+      listed.push_back(
+          {{"path", entry.path.string()}, {"status", "refused"}, {"error", entry.error.message()}});
     }
   }
   if (as_json) {
@@ -75,13 +76,14 @@ int Inspect(const PluginFlags& plugin_flags, const std::string& name, bool as_js
     fmt::print("{}\n", InfoJson(info).dump(2));
     return 0;
   }
-  fmt::print("name:         {}\nversion:      {}\nstage:        {}\ndescription:  {}\n"
-             "vendor:       {}\nlicense:      {}\nabi:          {}.{} (host {}.{})\n"
-             "cancel:       {}\nfile:         {}\nsha256:       {}\nconfig schema:\n{}\n",
-             info.name, info.version, StageTypeName(info.stage_type), info.description, info.vendor,
-             info.license, info.abi_major, info.abi_minor, STAGEHOST_ABI_MAJOR, STAGEHOST_ABI_MINOR,
-             info.supports_request_cancel ? "request_cancel supported" : "flag and signals only",
-             info.path, info.sha256, json::parse(info.config_schema_json, nullptr, false).dump(2));
+  fmt::print(
+      "name:         {}\nversion:      {}\nstage:        {}\ndescription:  {}\n"
+      "vendor:       {}\nlicense:      {}\nabi:          {}.{} (host {}.{})\n"
+      "cancel:       {}\nfile:         {}\nsha256:       {}\nconfig schema:\n{}\n",
+      info.name, info.version, StageTypeName(info.stage_type), info.description, info.vendor,
+      info.license, info.abi_major, info.abi_minor, STAGEHOST_ABI_MAJOR, STAGEHOST_ABI_MINOR,
+      info.supports_request_cancel ? "request_cancel supported" : "flag and signals only",
+      info.path, info.sha256, json::parse(info.config_schema_json, nullptr, false).dump(2));
   return 0;
 }
 
@@ -105,7 +107,8 @@ void RegisterPlugins(CLI::App& app, int& exit_code) {
   inspect->add_option("name", *name, "Plugin name")->required();
   inspect->add_flag("--json", *as_json, "Machine-readable output");
   AddPluginFlags(inspect, *flags);
-  inspect->callback([flags, as_json, name, &exit_code] { exit_code = Inspect(*flags, *name, *as_json); });
+  inspect->callback(
+      [flags, as_json, name, &exit_code] { exit_code = Inspect(*flags, *name, *as_json); });
 }
 
 }  // namespace stagehost::cli

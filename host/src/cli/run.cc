@@ -58,7 +58,8 @@ std::vector<std::string> SecretValues(const RunFlags& flags) {
 int Run(const RunFlags& flags) {
   log::FdSink out(STDOUT_FILENO);
   log::FdSink err(STDERR_FILENO);
-  Result<std::shared_ptr<const log::SecretMatcher>> secrets = log::SecretMatcher::Create(SecretValues(flags));
+  Result<std::shared_ptr<const log::SecretMatcher>> secrets =
+      log::SecretMatcher::Create(SecretValues(flags));
   if (!secrets.ok()) {
     fmt::print(stderr, "stagehost: {}\n", secrets.status().message());
     return kExitSystemFailure;
@@ -75,7 +76,8 @@ int Run(const RunFlags& flags) {
   if (!flags.plugin.empty()) options.plugin = flags.plugin;
   if (!flags.config.empty()) {
     Result<nlohmann::json> config = LoadConfig(flags.config);
-    if (!config.ok()) return fail(StageStatus::kBadConfig, "--config: " + config.status().message());
+    if (!config.ok())
+      return fail(StageStatus::kBadConfig, "--config: " + config.status().message());
     options.config = std::move(config).value();
   }
   for (const std::string& assignment : flags.sets) {
@@ -98,8 +100,8 @@ int Run(const RunFlags& flags) {
 
   StageReport report = RunStage(options, log);
   std::string name = report.plugin ? report.plugin->name : flags.stage;
-  std::string summary = fmt::format("stage {} {} in {:.2f} s", name, StageStatusName(report.status),
-                                    report.seconds);
+  std::string summary =
+      fmt::format("stage {} {} in {:.2f} s", name, StageStatusName(report.status), report.seconds);
   if (!report.artifacts.empty()) {
     summary += fmt::format(" ({} artifact{} in {})", report.artifacts.size(),
                            report.artifacts.size() == 1 ? "" : "s", report.artifact_dir.string());
@@ -128,14 +130,16 @@ void RegisterRun(CLI::App& app, int& exit_code) {
       ->envname("STAGEHOST_STAGE")
       ->required();
   cmd->add_option("--plugin", flags->plugin, "Plugin name, when several implement the stage");
-  cmd->add_option("--config", flags->config,
-                  "Config: a JSON/YAML file, or inline JSON/YAML text")
+  cmd->add_option("--config", flags->config, "Config: a JSON/YAML file, or inline JSON/YAML text")
       ->envname("STAGEHOST_CONFIG");
-  cmd->add_option("--set", flags->sets, "Override a config key: KEY=VALUE (dotted keys, JSON values)");
-  cmd->add_option("--workspace", flags->workspace, "Project directory (default: current directory)");
+  cmd->add_option("--set", flags->sets,
+                  "Override a config key: KEY=VALUE (dotted keys, JSON values)");
+  cmd->add_option("--workspace", flags->workspace,
+                  "Project directory (default: current directory)");
   cmd->add_option("--artifacts", flags->artifacts,
                   "Directory for reports (default: <workspace>/stagehost-reports/<plugin>)");
-  cmd->add_option("--timeout", flags->timeout_s, "Stop the stage after this many seconds (0 = none)")
+  cmd->add_option("--timeout", flags->timeout_s,
+                  "Stop the stage after this many seconds (0 = none)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--cancel-grace", flags->cancel_grace_s,
                   "Seconds between a cancel request and SIGTERM to the plugin (default 10)")
@@ -143,14 +147,16 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   cmd->add_option("--kill-grace", flags->kill_grace_s,
                   "Seconds between SIGTERM and SIGKILL (default 5)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--log-limit", flags->log_limit,
-                  "Maximum bytes of stage log; the rest is dropped with a notice (default 100 MiB)");
+  cmd->add_option(
+      "--log-limit", flags->log_limit,
+      "Maximum bytes of stage log; the rest is dropped with a notice (default 100 MiB)");
   cmd->add_option("--mask-env", flags->mask_env,
                   "Name of an environment variable whose value is masked in all output");
   cmd->add_option("--masked-variables", flags->masked_variables,
                   "Comma-separated names of variables to mask")
       ->envname("STAGEHOST_MASKED_VARIABLES");
-  cmd->add_option("--log-level", flags->log_level, "Most detailed plugin log level shown (default info)")
+  cmd->add_option("--log-level", flags->log_level,
+                  "Most detailed plugin log level shown (default info)")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, uint32_t>{{"error", STAGEHOST_LEVEL_ERROR},
                                           {"warning", STAGEHOST_LEVEL_WARNING},

@@ -8,7 +8,8 @@
 namespace stagehost::cli {
 
 void RegisterVersion(CLI::App& app, int& exit_code) {
-  CLI::App* cmd = app.add_subcommand("version", "Print the stagehost, plugin ABI and protocol versions");
+  CLI::App* cmd =
+      app.add_subcommand("version", "Print the stagehost, plugin ABI and protocol versions");
   cmd->callback([&exit_code] {
     fmt::print("stagehost {} (plugin ABI {}.{}, worker protocol {})\n", STAGEHOST_VERSION,
                kHostAbiMajor, kHostAbiMinor, kWorkerProtocolVersion);

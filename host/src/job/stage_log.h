@@ -19,8 +19,8 @@ namespace stagehost {
 // Host messages are masked too: a plugin's error message may quote a secret. Thread-safe.
 class StageLog {
  public:
-  StageLog(std::shared_ptr<const log::SecretMatcher> secrets, log::ByteSink* log_out, uint64_t log_limit,
-           log::ByteSink* messages_out);
+  StageLog(std::shared_ptr<const log::SecretMatcher> secrets, log::ByteSink* log_out,
+           uint64_t log_limit, log::ByteSink* messages_out);
 
   void Write(uint32_t stream, std::string_view bytes);
   // Writes the message to the messages sink, each line as "stagehost: <line>\n".

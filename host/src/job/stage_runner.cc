@@ -100,14 +100,16 @@ uint64_t UnixMillisNow() {
 // --in-process: the plugin runs on this thread; a watcher turns cancel and timeout into the flag
 // and request_cancel. Nothing can stop a plugin that ignores them: that is what workers are for.
 PluginVerdict RunInProcess(const CatalogEntry& entry, const CatalogOptions& catalog,
-                           const RunRequest& request, RunEvents& events, const RunControl& control) {
+                           const RunRequest& request, RunEvents& events,
+                           const RunControl& control) {
   Result<VerifiedPlugin> verified = OpenAndVerifyPlugin(entry.path, catalog.trust);
   if (!verified.ok()) return {STAGEHOST_PLUGIN_ERROR, verified.status().message(), "load"};
   if (verified->sha256 != entry.info->sha256) {
-    return {STAGEHOST_PLUGIN_ERROR, fmt::format("{} changed while stagehost was running", entry.path.string()), "load"};
+    return {STAGEHOST_PLUGIN_ERROR,
+            fmt::format("{} changed while stagehost was running", entry.path.string()), "load"};
   }
-  Result<LoadedPlugin> loaded = LoadPluginLibrary(
-      "/proc/self/fd/" + std::to_string(verified->fd.get()), entry.path.string());
+  Result<LoadedPlugin> loaded =
+      LoadPluginLibrary("/proc/self/fd/" + std::to_string(verified->fd.get()), entry.path.string());
   if (!loaded.ok()) return {STAGEHOST_PLUGIN_ERROR, loaded.status().message(), "load"};
 
   HostContext context(&events);
@@ -148,7 +150,18 @@ PluginVerdict RunInProcess(const CatalogEntry& entry, const CatalogOptions& cata
   return verdict;
 }
 
-void WriteRunRecord(const StageReport& report, StageLog& log) {
+// VmHWM of this process's own memory map: unlike getrusage(), not inherited from whatever
+// process spawned us.
+uint64_t HostPeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+void WriteRunRecord(StageReport& report, StageLog& log) {
+  report.host_peak_rss_kib = HostPeakRssKib();
   fs::path path = report.artifact_dir / "stagehost-run.json";
   std::ofstream out(path, std::ios::trunc);
   out << StageReportJson(report).dump(2) << '\n';
@@ -172,13 +185,20 @@ json StageReportJson(const StageReport& report) {
     plugin = json(*report.plugin);
     plugin.erase("config_schema");
   }
+  json resources = {{"host_peak_rss_kib", report.host_peak_rss_kib}};
+  if (report.worker_usage) {
+    resources["worker_peak_rss_kib"] = report.worker_usage->max_rss_kib;
+    resources["worker_user_cpu_seconds"] = report.worker_usage->user_seconds;
+    resources["worker_system_cpu_seconds"] = report.worker_usage->system_seconds;
+  }
   return json{{"plugin", plugin},
               {"status", std::string(StageStatusName(report.status))},
               {"exit_code", ExitCodeFor(report.status)},
               {"message", report.message},
               {"seconds", report.seconds},
               {"artifacts", artifacts},
-              {"outputs", report.outputs}};
+              {"outputs", report.outputs},
+              {"resources", resources}};
 }
 
 StageReport RunStage(const StageRunOptions& options, StageLog& log) {
@@ -187,12 +207,14 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   auto finish = [&](StageStatus status, std::string message) {
     report.status = status;
     report.message = std::move(message);
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;
   };
 
   std::error_code ec;
-  fs::path workspace = fs::canonical(options.workspace.empty() ? fs::current_path() : options.workspace, ec);
+  fs::path workspace =
+      fs::canonical(options.workspace.empty() ? fs::current_path() : options.workspace, ec);
   if (ec || !fs::is_directory(workspace)) {
     return finish(StageStatus::kHostError,
                   fmt::format("workspace {} is not a directory", options.workspace.string()));
@@ -208,9 +230,8 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   report.plugin = entry.info;
   const PluginInfo& info = *entry.info;
 
-  report.artifact_dir = options.artifact_dir.empty()
-                            ? workspace / "stagehost-reports" / info.name
-                            : fs::absolute(options.artifact_dir);
+  report.artifact_dir = options.artifact_dir.empty() ? workspace / "stagehost-reports" / info.name
+                                                     : fs::absolute(options.artifact_dir);
   fs::create_directories(report.artifact_dir, ec);
   if (ec) {
     return finish(StageStatus::kHostError, fmt::format("cannot create artifact directory {}: {}",
@@ -222,8 +243,9 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   if (!schema.ok()) return finish(StageStatus::kPluginError, schema.status().message());
   if (Status valid = schema->Validate(options.config); !valid.ok()) {
     entry.worker.reset();
-    StageReport bad = finish(StageStatus::kBadConfig,
-                             fmt::format("configuration of {} is invalid:\n{}", info.name, valid.message()));
+    StageReport bad =
+        finish(StageStatus::kBadConfig,
+               fmt::format("configuration of {} is invalid:\n{}", info.name, valid.message()));
     WriteRunRecord(bad, log);
     return bad;
   }
@@ -253,6 +275,7 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
     verdict = RunInProcess(entry, options.catalog, request, events, control);
   } else {
     verdict = entry.worker->Run(request, events, control);
+    report.worker_usage = entry.worker->usage();
     entry.worker.reset();
   }
   report.artifacts = events.TakeArtifacts();
@@ -260,7 +283,8 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
 
   StageStatus status = FromPluginStatus(verdict.status);
   std::string message = verdict.message;
-  if (status == StageStatus::kBadConfig && message.empty()) message = "the plugin rejected its configuration";
+  if (status == StageStatus::kBadConfig && message.empty())
+    message = "the plugin rejected its configuration";
   if (status == StageStatus::kPluginError && options.catalog.worker.memory_limit_bytes > 0) {
     message += fmt::format(" (the worker runs under a memory limit of {} MiB)",
                            options.catalog.worker.memory_limit_bytes >> 20);

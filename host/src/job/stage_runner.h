@@ -20,8 +20,8 @@ struct StageRunOptions {
   std::string stage;                  // a stage type or a plugin name
   std::optional<std::string> plugin;  // --plugin
   nlohmann::json config = nlohmann::json::object();
-  std::filesystem::path workspace;     // default: the current directory
-  std::filesystem::path artifact_dir;  // default: <workspace>/stagehost-reports/<plugin name>
+  std::filesystem::path workspace;       // default: the current directory
+  std::filesystem::path artifact_dir;    // default: <workspace>/stagehost-reports/<plugin name>
   std::chrono::milliseconds timeout{0};  // 0 = none
   std::chrono::milliseconds cancel_grace{10000};
   std::chrono::milliseconds kill_grace{5000};
@@ -42,6 +42,8 @@ struct StageReport {
   std::vector<ArtifactRecord> artifacts;
   nlohmann::json outputs = nlohmann::json::object();
   double seconds = 0;
+  std::optional<ResourceUsage> worker_usage;  // absent in-process or when no worker ran
+  uint64_t host_peak_rss_kib = 0;
 };
 
 // Selects the plugin, validates the config against its schema, runs it (worker process unless

@@ -38,12 +38,14 @@ bool IsValidSemver(std::string_view version) {
 Status CheckAbiVersion(uint16_t plugin_major, uint16_t plugin_minor, uint16_t host_major,
                        uint16_t host_minor) {
   if (plugin_major != host_major) {
-    return PluginError(fmt::format("plugin needs ABI {}.{}, host provides {}.{}: major versions differ",
-                                   plugin_major, plugin_minor, host_major, host_minor));
+    return PluginError(
+        fmt::format("plugin needs ABI {}.{}, host provides {}.{}: major versions differ",
+                    plugin_major, plugin_minor, host_major, host_minor));
   }
   if (plugin_minor > host_minor) {
-    return PluginError(fmt::format("plugin needs ABI {}.{}, host provides {}.{}: host minor too old",
-                                   plugin_major, plugin_minor, host_major, host_minor));
+    return PluginError(
+        fmt::format("plugin needs ABI {}.{}, host provides {}.{}: host minor too old", plugin_major,
+                    plugin_minor, host_major, host_minor));
   }
   return Status::Ok();
 }
@@ -54,17 +56,18 @@ Result<PluginInfo> CheckDescriptor(const stagehost_plugin_descriptor* d, uint16_
     return PluginError(fmt::format("plugin declined host ABI {}.{}", host_major, host_minor));
   }
   const uint32_t size = d->struct_size;
-  constexpr size_t kVersionEnd = offsetof(stagehost_plugin_descriptor, abi_minor) + sizeof(uint16_t);
+  constexpr size_t kVersionEnd =
+      offsetof(stagehost_plugin_descriptor, abi_minor) + sizeof(uint16_t);
   if (size < kVersionEnd) {
-    return PluginError(fmt::format(
-        "descriptor struct_size {} is smaller than the ABI 1.0 layout ({} bytes)", size,
-        kDescriptorMinSize));
+    return PluginError(
+        fmt::format("descriptor struct_size {} is smaller than the ABI 1.0 layout ({} bytes)", size,
+                    kDescriptorMinSize));
   }
   STAGEHOST_RETURN_IF_ERROR(CheckAbiVersion(d->abi_major, d->abi_minor, host_major, host_minor));
   if (size < kDescriptorMinSize) {
-    return PluginError(fmt::format(
-        "descriptor struct_size {} is smaller than the ABI 1.0 layout ({} bytes)", size,
-        kDescriptorMinSize));
+    return PluginError(
+        fmt::format("descriptor struct_size {} is smaller than the ABI 1.0 layout ({} bytes)", size,
+                    kDescriptorMinSize));
   }
   if (d->create == nullptr) return PluginError("descriptor member 'create' is NULL");
   if (d->run == nullptr) return PluginError("descriptor member 'run' is NULL");
@@ -87,8 +90,9 @@ Result<PluginInfo> CheckDescriptor(const stagehost_plugin_descriptor* d, uint16_
         info.name));
   }
   if (!IsValidSemver(info.version)) {
-    return PluginError(fmt::format("plugin {}: invalid plugin version \"{}\": not semver (e.g. 1.4.0)",
-                                   info.name, info.version));
+    return PluginError(
+        fmt::format("plugin {}: invalid plugin version \"{}\": not semver (e.g. 1.4.0)", info.name,
+                    info.version));
   }
   switch (d->stage_type) {
     case STAGEHOST_STAGE_UNIT_TEST:
@@ -101,16 +105,18 @@ Result<PluginInfo> CheckDescriptor(const stagehost_plugin_descriptor* d, uint16_
       return PluginError(fmt::format("plugin {}: unknown stage type {}", info.name,
                                      static_cast<int>(d->stage_type)));
   }
-  for (auto [field, value] : {std::pair<const char*, const std::string*>{"description", &info.description},
-                              {"vendor", &info.vendor},
-                              {"license", &info.license}}) {
+  for (auto [field, value] :
+       {std::pair<const char*, const std::string*>{"description", &info.description},
+        {"vendor", &info.vendor},
+        {"license", &info.license}}) {
     if (value->empty()) {
-      return PluginError(fmt::format("plugin {}: descriptor field '{}' is empty", info.name, field));
+      return PluginError(
+          fmt::format("plugin {}: descriptor field '{}' is empty", info.name, field));
     }
   }
   if (info.config_schema_json.empty()) {
-    return PluginError(fmt::format("plugin {}: invalid config schema: config_schema_json is empty",
-                                   info.name));
+    return PluginError(
+        fmt::format("plugin {}: invalid config schema: config_schema_json is empty", info.name));
   }
   Result<ConfigSchema> schema = ConfigSchema::Parse(info.config_schema_json);
   if (!schema.ok()) {

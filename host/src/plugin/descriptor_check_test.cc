@@ -73,8 +73,9 @@ TEST(DescriptorCheck, ShortStructIsRefusedWithoutReadingPastIt) {
   Result<PluginInfo> info = CheckDescriptor(reinterpret_cast<stagehost_plugin_descriptor*>(raw));
   ::operator delete(raw);
   ASSERT_FALSE(info.ok());
-  EXPECT_NE(info.status().message().find("descriptor struct_size 8 is smaller than the ABI 1.0 layout"),
-            std::string::npos);
+  EXPECT_NE(
+      info.status().message().find("descriptor struct_size 8 is smaller than the ABI 1.0 layout"),
+      std::string::npos);
 }
 
 TEST(DescriptorCheck, RequiredMembersAreNamed) {
@@ -94,13 +95,15 @@ TEST(DescriptorCheck, RequiredMembersAreNamed) {
 TEST(DescriptorCheck, IdentityIsChecked) {
   stagehost_plugin_descriptor d = Valid();
   d.name = "Upper";
-  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid plugin name \"Upper\""), std::string::npos);
+  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid plugin name \"Upper\""),
+            std::string::npos);
   d = Valid();
   d.name = nullptr;
   EXPECT_FALSE(CheckDescriptor(&d).ok());
   d = Valid();
   d.version = "1.02.3";
-  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid plugin version \"1.02.3\""), std::string::npos);
+  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid plugin version \"1.02.3\""),
+            std::string::npos);
   d = Valid();
   d.stage_type = static_cast<stagehost_stage_type>(9);
   EXPECT_NE(CheckDescriptor(&d).status().message().find("unknown stage type 9"), std::string::npos);
@@ -109,10 +112,12 @@ TEST(DescriptorCheck, IdentityIsChecked) {
   EXPECT_NE(CheckDescriptor(&d).status().message().find("'license' is empty"), std::string::npos);
   d = Valid();
   d.config_schema_json = "{not json";
-  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid config schema"), std::string::npos);
+  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid config schema"),
+            std::string::npos);
   d = Valid();
   d.config_schema_json = "[]";
-  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid config schema"), std::string::npos);
+  EXPECT_NE(CheckDescriptor(&d).status().message().find("invalid config schema"),
+            std::string::npos);
 }
 
 TEST(DescriptorCheck, NamePattern) {

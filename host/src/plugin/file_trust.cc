@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "util/file_type.h"
 #include "util/sha256.h"
 
 namespace stagehost {
@@ -46,16 +47,6 @@ std::string TakeOpenSslError() {
   std::string text = reason != nullptr ? reason : "unknown OpenSSL error";
   ERR_clear_error();
   return text;
-}
-
-std::string FileTypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "directory";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISCHR(mode)) return "character device";
-  if (S_ISBLK(mode)) return "block device";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISLNK(mode)) return "symbolic link";
-  return "unknown file type";
 }
 
 // Whoever may write the file (or rename entries in the directory) decides what code the host runs,

@@ -54,7 +54,8 @@ stagehost_status HostContext::LogWrite(stagehost_host_ctx* ctx, uint32_t stream,
   HostContext* self = From(ctx);
   if (!self->valid_.load()) return STAGEHOST_PLUGIN_ERROR;
   if (len > 0 && bytes != nullptr) {
-    self->events_->OnLog(stream, level, std::string_view(reinterpret_cast<const char*>(bytes), len));
+    self->events_->OnLog(stream, level,
+                         std::string_view(reinterpret_cast<const char*>(bytes), len));
   }
   // Logged either way: a plugin that is stopping may say why. The status tells it to stop.
   return self->cancelled() ? STAGEHOST_CANCELLED : STAGEHOST_OK;

@@ -30,8 +30,7 @@ Result<LoadedPlugin> LoadPluginLibrary(const std::string& load_path,
   boost::dll::shared_library library;
   try {
     // The throwing overload: its message carries the dlerror() text ("undefined symbol: ...").
-    library.load(load_path,
-                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    library.load(load_path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::system_error& e) {
     return PluginError(fmt::format("cannot load {}: {}", display_path, e.what()));
   } catch (const std::exception& e) {

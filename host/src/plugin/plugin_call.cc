@@ -26,8 +26,10 @@ stagehost_str Str(const std::string& s) { return stagehost_str{s.data(), s.size(
 }  // namespace
 
 void to_json(nlohmann::json& j, const RunRequest& r) {
-  j = nlohmann::json{{"config", r.config_json},         {"workspace_dir", r.workspace_dir},
-                     {"artifact_dir", r.artifact_dir},   {"deadline_unix_ms", r.deadline_unix_ms},
+  j = nlohmann::json{{"config", r.config_json},
+                     {"workspace_dir", r.workspace_dir},
+                     {"artifact_dir", r.artifact_dir},
+                     {"deadline_unix_ms", r.deadline_unix_ms},
                      {"env", r.env}};
 }
 

@@ -117,8 +117,9 @@ PluginCatalog PluginCatalog::Scan(const CatalogOptions& options) {
     }
     auto [it, inserted] = first_by_name.emplace(info->name, entry.path);
     if (!inserted) {
-      entry.error = PluginError(fmt::format("{}: duplicate plugin name \"{}\" (already provided by {})",
-                                            entry.path.string(), info->name, it->second.string()));
+      entry.error =
+          PluginError(fmt::format("{}: duplicate plugin name \"{}\" (already provided by {})",
+                                  entry.path.string(), info->name, it->second.string()));
       entry.worker->Quit();
       entry.worker.reset();
       continue;
@@ -156,8 +157,8 @@ Result<CatalogEntry*> PluginCatalog::Select(const std::string& stage,
   if (matches.size() > 1) {
     std::vector<std::string> names;
     for (CatalogEntry* entry : matches) names.push_back(entry->info->name);
-    return InvalidArgument(fmt::format("several plugins implement stage {}: {}; choose one with --plugin",
-                                       stage, Join(names)));
+    return InvalidArgument(fmt::format(
+        "several plugins implement stage {}: {}; choose one with --plugin", stage, Join(names)));
   }
   std::vector<std::string> searched, refused;
   for (const fs::path& dir : search_path_) searched.push_back(dir.string());

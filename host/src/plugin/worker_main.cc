@@ -54,7 +54,8 @@ class ForwardingEvents : public RunEvents {
                  {"rel_path", std::string(rel_path)},
                  {"name", std::string(name)},
                  {"media_type", std::string(media_type)}};
-    STAGEHOST_RETURN_IF_ERROR(Send(FrameType::kArtifact, request.dump(-1, ' ', false, json::error_handler_t::replace)));
+    STAGEHOST_RETURN_IF_ERROR(
+        Send(FrameType::kArtifact, request.dump(-1, ' ', false, json::error_handler_t::replace)));
     std::unique_lock<std::mutex> lock(reply_mutex_);
     reply_ready_.wait(lock, [&] { return closed_ || replies_.count(id) > 0; });
     if (replies_.count(id) == 0) return Unavailable("host closed the channel");
@@ -138,7 +139,11 @@ int RunWorker(const WorkerArgs& args) {
   } else {
     described = {{"ok", false}, {"message", loaded.status().message()}};
   }
-  if (!events.Send(FrameType::kDescribed, described.dump(-1, ' ', false, json::error_handler_t::replace)).ok()) return 3;
+  if (!events
+           .Send(FrameType::kDescribed,
+                 described.dump(-1, ' ', false, json::error_handler_t::replace))
+           .ok())
+    return 3;
   if (!loaded.ok()) return 0;
 
   Result<Frame> command = ReadFrame(args.channel_fd);
@@ -147,7 +152,9 @@ int RunWorker(const WorkerArgs& args) {
   try {
     request = json::parse(command->payload).get<RunRequest>();
   } catch (const std::exception& e) {
-    json result{{"status", STAGEHOST_PLUGIN_ERROR}, {"message", std::string("bad RUN frame: ") + e.what()}, {"phase", "load"}};
+    json result{{"status", STAGEHOST_PLUGIN_ERROR},
+                {"message", std::string("bad RUN frame: ") + e.what()},
+                {"phase", "load"}};
     (void)events.Send(FrameType::kResult, result.dump());
     return 3;
   }
@@ -160,7 +167,8 @@ int RunWorker(const WorkerArgs& args) {
   // Output a plugin wrote with printf sits in stdio buffers; _exit() would drop it.
   std::fflush(nullptr);
   json result{{"status", verdict.status}, {"message", verdict.message}, {"phase", verdict.phase}};
-  (void)events.Send(FrameType::kResult, result.dump(-1, ' ', false, json::error_handler_t::replace));
+  (void)events.Send(FrameType::kResult,
+                    result.dump(-1, ' ', false, json::error_handler_t::replace));
   return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "plugin/worker_process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,7 +16,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -97,10 +97,10 @@ Result<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const VerifiedPlugin
   std::string channel_arg = std::to_string(kWorkerChannelFd);
   std::string plugin_arg = std::to_string(kWorkerPluginFd);
   std::string path_arg = plugin.path.string();
-  std::vector<char*> argv = {const_cast<char*>("stagehost"),   const_cast<char*>("__worker"),
-                             const_cast<char*>(channel_arg.c_str()),
-                             const_cast<char*>(plugin_arg.c_str()),
-                             const_cast<char*>(path_arg.c_str()), nullptr};
+  std::vector<char*> argv = {
+      const_cast<char*>("stagehost"),         const_cast<char*>("__worker"),
+      const_cast<char*>(channel_arg.c_str()), const_cast<char*>(plugin_arg.c_str()),
+      const_cast<char*>(path_arg.c_str()),    nullptr};
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus("fork", errno);
@@ -133,6 +133,17 @@ WorkerProcess::~WorkerProcess() {
 
 void WorkerProcess::KillGroup(int signal) { ::kill(-pid_, signal); }
 
+void WorkerProcess::Reaped(int status, const struct rusage& usage) {
+  wait_status_ = status;
+  auto seconds = [](const struct timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  // The worker is forked from this small process, so its ru_maxrss is its own peak, not an
+  // inherited high-water mark.
+  usage_ = ResourceUsage{static_cast<uint64_t>(usage.ru_maxrss), seconds(usage.ru_utime),
+                         seconds(usage.ru_stime)};
+}
+
 int WorkerProcess::Reap(std::chrono::milliseconds timeout) {
   if (wait_status_) return *wait_status_;
   // A pidfd becomes readable when the process exits: wait for that instead of polling waitpid,
@@ -158,9 +169,10 @@ int WorkerProcess::Reap(std::chrono::milliseconds timeout) {
   }
   if (!exited) KillGroup(SIGKILL);
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage = {};
+  while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  wait_status_ = status;
+  Reaped(status, usage);
   // Whatever the plugin started in the worker's group must not outlive the stage.
   KillGroup(SIGKILL);
   return status;
@@ -215,7 +227,8 @@ Result<PluginInfo> WorkerProcess::AwaitDescription() {
       char buffer[4096];
       ssize_t n = ::read(output_.get(), buffer, sizeof(buffer));
       if (n > 0 && early_output.size() < kEarlyOutputCap) {
-        early_output.append(buffer, std::min(static_cast<size_t>(n), kEarlyOutputCap - early_output.size()));
+        early_output.append(
+            buffer, std::min(static_cast<size_t>(n), kEarlyOutputCap - early_output.size()));
       }
     }
     if (fds[0].revents != 0) {
@@ -228,7 +241,8 @@ Result<PluginInfo> WorkerProcess::AwaitDescription() {
       if (n < 0 && errno == EINTR) continue;
       // The worker died before describing the plugin: a static constructor crashed or aborted.
       int status = Reap(std::chrono::milliseconds(2000));
-      std::string detail = early_output.empty() ? "" : fmt::format("; its output: {}", early_output);
+      std::string detail =
+          early_output.empty() ? "" : fmt::format("; its output: {}", early_output);
       if (WIFSIGNALED(status)) {
         return PluginError(fmt::format("{}: plugin crashed while loading: {}{}", display_path_,
                                        SignalName(WTERMSIG(status)), detail));
@@ -262,8 +276,7 @@ bool WorkerProcess::DrainOutput(RunEvents& events) {
 PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
                                  const RunControl& control) {
   if (!described_) return {STAGEHOST_PLUGIN_ERROR, "worker has not described its plugin", "load"};
-  if (Status sent = WriteFrame(channel_.get(), FrameType::kRun, json(request).dump());
-      !sent.ok()) {
+  if (Status sent = WriteFrame(channel_.get(), FrameType::kRun, json(request).dump()); !sent.ok()) {
     (void)Reap(std::chrono::milliseconds(1000));
     return {STAGEHOST_PLUGIN_ERROR, "cannot start the run: " + sent.message(), "run"};
   }
@@ -285,7 +298,8 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
     switch (frame.type) {
       case FrameType::kLog:
         if (frame.payload.size() >= 2) {
-          events.OnLog(static_cast<uint8_t>(frame.payload[0]), static_cast<uint8_t>(frame.payload[1]),
+          events.OnLog(static_cast<uint8_t>(frame.payload[0]),
+                       static_cast<uint8_t>(frame.payload[1]),
                        std::string_view(frame.payload).substr(2));
         }
         break;
@@ -294,13 +308,15 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
         if (!body.is_object()) break;
         Status accepted = events.OnArtifact(body.value("rel_path", ""), body.value("name", ""),
                                             body.value("media_type", ""));
-        json reply{{"id", body.value("id", 0)}, {"ok", accepted.ok()}, {"message", accepted.message()}};
+        json reply{
+            {"id", body.value("id", 0)}, {"ok", accepted.ok()}, {"message", accepted.message()}};
         (void)WriteFrame(channel_.get(), FrameType::kArtifactReply, reply.dump());
         break;
       }
       case FrameType::kProgress: {
         json body = json::parse(frame.payload, nullptr, false);
-        if (body.is_object()) events.OnProgress(body.value("permille", 0u), body.value("message", ""));
+        if (body.is_object())
+          events.OnProgress(body.value("permille", 0u), body.value("message", ""));
         break;
       }
       case FrameType::kOutput: {
@@ -348,8 +364,9 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
     if (ready <= 0) {
       // A worker that exited while a leaked descendant keeps the channel open must not hang us.
       int status;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        wait_status_ = status;
+      struct rusage usage = {};
+      if (::wait4(pid_, &status, WNOHANG, &usage) == pid_) {
+        Reaped(status, usage);
         break;
       }
       continue;
@@ -385,7 +402,8 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
     if (::poll(&fd, 1, 50) > 0) output_open = DrainOutput(events);
   }
 
-  const std::string timeout_message = fmt::format("timed out after {}", control.timeout_description);
+  const std::string timeout_message =
+      fmt::format("timed out after {}", control.timeout_description);
   if (result) {
     PluginVerdict verdict{static_cast<stagehost_status>(result->value("status", 3)),
                           result->value("message", ""), result->value("phase", "run")};
@@ -406,7 +424,8 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
                           ? fmt::format("the plugin did not stop in time and was ended with {}",
                                         SignalName(WTERMSIG(status)))
                           : "the plugin stopped without a result";
-    if (reason == StopReason::kTimeout) return {STAGEHOST_TIMEOUT, timeout_message + "; " + how, "run"};
+    if (reason == StopReason::kTimeout)
+      return {STAGEHOST_TIMEOUT, timeout_message + "; " + how, "run"};
     return {STAGEHOST_CANCELLED, "cancelled; " + how, "run"};
   }
   if (WIFSIGNALED(status)) {

@@ -1,6 +1,7 @@
 // WorkerProcess: the host's handle on one worker subprocess (spawn, describe, run, kill).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -22,8 +23,8 @@ namespace stagehost {
 inline constexpr uint32_t kRawOutputStream = 0;
 
 struct WorkerOptions {
-  std::string executable;             // the stagehost binary; empty = /proc/self/exe
-  uint64_t memory_limit_bytes = 0;    // RLIMIT_AS; 0 = inherit
+  std::string executable;           // the stagehost binary; empty = /proc/self/exe
+  uint64_t memory_limit_bytes = 0;  // RLIMIT_AS; 0 = inherit
   std::chrono::milliseconds describe_timeout{30000};
 };
 
@@ -34,6 +35,13 @@ struct RunControl {
   std::chrono::milliseconds cancel_grace{10000};  // flag + request_cancel -> SIGTERM
   std::chrono::milliseconds kill_grace{5000};     // SIGTERM -> SIGKILL
   std::string timeout_description;                // e.g. "1 s", for the message
+};
+
+// What the worker process used, from wait4(): the stage's own cost.
+struct ResourceUsage {
+  uint64_t max_rss_kib = 0;
+  double user_seconds = 0;
+  double system_seconds = 0;
 };
 
 class WorkerProcess {
@@ -57,6 +65,8 @@ class WorkerProcess {
   void Quit();
 
   pid_t pid() const { return pid_; }
+  // Set once the worker has been reaped.
+  const std::optional<ResourceUsage>& usage() const { return usage_; }
 
  private:
   WorkerProcess(pid_t pid, UniqueFd channel, UniqueFd output, std::string display_path,
@@ -65,6 +75,8 @@ class WorkerProcess {
   // process group. Returns the wait status.
   int Reap(std::chrono::milliseconds timeout);
   void KillGroup(int signal);
+  // Records the wait status and resource usage of the reaped worker.
+  void Reaped(int status, const struct rusage& usage);
   // Reads the raw output pipe without blocking; returns false at end of stream.
   bool DrainOutput(RunEvents& events);
 
@@ -75,6 +87,7 @@ class WorkerProcess {
   std::string sha256_;
   std::chrono::milliseconds describe_timeout_;
   std::optional<int> wait_status_;
+  std::optional<ResourceUsage> usage_;
   bool described_ = false;
 };
 

@@ -12,15 +12,15 @@ namespace stagehost {
 // A small code set; the message carries the detail and gains context on the way up.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input from the user: flags, paths, config syntax
-  kInvalidConfig,     // a stage config that fails its schema or cannot be used
+  kInvalidArgument,  // bad input from the user: flags, paths, config syntax
+  kInvalidConfig,    // a stage config that fails its schema or cannot be used
   kNotFound,
   kPermissionDenied,  // unsafe file permissions, digest or signature mismatch
   kPluginError,       // the plugin broke: refused at load, crashed, threw, misbehaved
   kUnavailable,       // transient outside failure; worth a retry
   kCancelled,
   kTimeout,
-  kInternal,          // a bug or an OS failure in the host itself
+  kInternal,  // a bug or an OS failure in the host itself
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -46,10 +46,14 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status InvalidConfig(std::string m) { return {StatusCode::kInvalidConfig, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status PluginError(std::string m) { return {StatusCode::kPluginError, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
@@ -63,7 +67,7 @@ Status ErrnoStatus(std::string_view what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(state_).ok() && "Result built from an OK status");
   }
@@ -89,10 +93,10 @@ class [[nodiscard]] Result {
 }  // namespace stagehost
 
 // Returns early with the Status of `expr` when it is not OK.
-#define STAGEHOST_RETURN_IF_ERROR(expr)       \
-  do {                                        \
-    ::stagehost::Status _st = (expr);         \
-    if (!_st.ok()) return _st;                \
+#define STAGEHOST_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::stagehost::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (false)
 
 #define STAGEHOST_CONCAT_INNER(a, b) a##b

@@ -33,8 +33,8 @@
 #include <stagehost/plugin_abi.h>
 #include <stagehost/stage.h>
 
-#define STAGEHOST_PLUGIN(PluginClass)                                                            \
+#define STAGEHOST_PLUGIN(PluginClass)                                                           \
   extern "C" STAGEHOST_EXPORT const stagehost_plugin_descriptor* stagehost_plugin_entry(        \
-      uint16_t host_abi_major, uint16_t host_abi_minor) {                                        \
+      uint16_t host_abi_major, uint16_t host_abi_minor) {                                       \
     return ::stagehost::sdk::internal::Descriptor<PluginClass>(host_abi_major, host_abi_minor); \
   }

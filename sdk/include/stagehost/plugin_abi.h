@@ -87,13 +87,13 @@ typedef struct stagehost_str {
 /* Result of a plugin function or host callback. Values outside this list returned by a plugin are
  * treated by the host as STAGEHOST_PLUGIN_ERROR. */
 typedef enum stagehost_status {
-  STAGEHOST_OK = 0,             /* the stage passed / the call succeeded */
-  STAGEHOST_STAGE_FAILED = 1,   /* the project under test failed: tests, threshold, finding, ... */
-  STAGEHOST_BAD_CONFIG = 2,     /* config valid per schema but unusable (missing file, conflict) */
-  STAGEHOST_PLUGIN_ERROR = 3,   /* bug or unexpected state in the plugin (also crash, abort) */
-  STAGEHOST_INFRA_ERROR = 4,    /* transient outside failure (network, registry); retryable */
-  STAGEHOST_CANCELLED = 5,      /* stopped after a cancel request */
-  STAGEHOST_TIMEOUT = 6         /* deadline reached */
+  STAGEHOST_OK = 0,           /* the stage passed / the call succeeded */
+  STAGEHOST_STAGE_FAILED = 1, /* the project under test failed: tests, threshold, finding, ... */
+  STAGEHOST_BAD_CONFIG = 2,   /* config valid per schema but unusable (missing file, conflict) */
+  STAGEHOST_PLUGIN_ERROR = 3, /* bug or unexpected state in the plugin (also crash, abort) */
+  STAGEHOST_INFRA_ERROR = 4,  /* transient outside failure (network, registry); retryable */
+  STAGEHOST_CANCELLED = 5,    /* stopped after a cancel request */
+  STAGEHOST_TIMEOUT = 6       /* deadline reached */
 } stagehost_status;
 
 /* The stage a plugin implements. The host selects plugins by this value, never by file name. */
@@ -106,9 +106,9 @@ typedef enum stagehost_stage_type {
 
 /* Log streams for log_write. */
 enum {
-  STAGEHOST_STREAM_STDOUT = 1,     /* the stage's main output */
-  STAGEHOST_STREAM_STDERR = 2,     /* warnings and errors meant for the job log */
-  STAGEHOST_STREAM_DIAGNOSTIC = 3  /* plugin diagnostics; shown, but may be filtered by level */
+  STAGEHOST_STREAM_STDOUT = 1,    /* the stage's main output */
+  STAGEHOST_STREAM_STDERR = 2,    /* warnings and errors meant for the job log */
+  STAGEHOST_STREAM_DIAGNOSTIC = 3 /* plugin diagnostics; shown, but may be filtered by level */
 };
 
 /* Log levels for log_write. The host may drop levels below its configured threshold. */
@@ -177,10 +177,10 @@ typedef struct stagehost_host_api {
 /* What a run receives. Owned by the host; valid during run() only. */
 typedef struct stagehost_run_input {
   uint32_t struct_size;
-  stagehost_str workspace_dir;  /* absolute; the project checkout, read-write */
-  stagehost_str artifact_dir;   /* absolute; an existing directory owned by this run */
-  uint64_t deadline_unix_ms;    /* 0 = none; the host enforces it anyway, see ISOLATION */
-  const stagehost_str* env;     /* "KEY=VALUE" entries: the job's environment */
+  stagehost_str workspace_dir; /* absolute; the project checkout, read-write */
+  stagehost_str artifact_dir;  /* absolute; an existing directory owned by this run */
+  uint64_t deadline_unix_ms;   /* 0 = none; the host enforces it anyway, see ISOLATION */
+  const stagehost_str* env;    /* "KEY=VALUE" entries: the job's environment */
   size_t env_count;
   /* New members are appended here only. */
 } stagehost_run_input;
@@ -191,8 +191,7 @@ typedef struct stagehost_run_input {
  * STAGEHOST_BAD_CONFIG for unusable config), PLUGIN_ERROR otherwise. */
 typedef stagehost_instance* (*stagehost_create_fn)(const stagehost_host_api* host,
                                                    stagehost_host_ctx* ctx,
-                                                   stagehost_str config_json,
-                                                   stagehost_error* err);
+                                                   stagehost_str config_json, stagehost_error* err);
 /* Runs the stage once. Returns OK (passed), STAGE_FAILED (the project failed), or an error status
  * with `err` filled. */
 typedef stagehost_status (*stagehost_run_fn)(stagehost_instance* instance,
@@ -206,24 +205,24 @@ typedef void (*stagehost_destroy_fn)(stagehost_instance* instance);
 
 /* The plugin's identity and entry points. Constant; lives as long as the library is loaded. */
 typedef struct stagehost_plugin_descriptor {
-  uint32_t struct_size;  /* sizeof(stagehost_plugin_descriptor) as compiled by the plugin */
-  uint16_t abi_major;    /* STAGEHOST_ABI_MAJOR the plugin was compiled against */
-  uint16_t abi_minor;    /* STAGEHOST_ABI_MINOR the plugin was compiled against */
-  const char* name;      /* required; unique per host; matches [a-z0-9][a-z0-9._-]* */
-  const char* version;   /* required; the plugin's own semantic version, e.g. "1.4.0" */
-  stagehost_stage_type stage_type;  /* required */
-  const char* description;          /* required, non-empty; one line */
-  const char* vendor;               /* required, non-empty */
-  const char* license;              /* required, non-empty; SPDX expression */
+  uint32_t struct_size; /* sizeof(stagehost_plugin_descriptor) as compiled by the plugin */
+  uint16_t abi_major;   /* STAGEHOST_ABI_MAJOR the plugin was compiled against */
+  uint16_t abi_minor;   /* STAGEHOST_ABI_MINOR the plugin was compiled against */
+  const char* name;     /* required; unique per host; matches [a-z0-9][a-z0-9._-]* */
+  const char* version;  /* required; the plugin's own semantic version, e.g. "1.4.0" */
+  stagehost_stage_type stage_type; /* required */
+  const char* description;         /* required, non-empty; one line */
+  const char* vendor;              /* required, non-empty */
+  const char* license;             /* required, non-empty; SPDX expression */
   /* Required: JSON Schema (draft-07) of the configuration object, as JSON text. Top-level and
    * nested object schemas that list "properties" and say nothing of "additionalProperties" are
    * closed by the host: unknown keys are errors. A plugin that takes no configuration declares
    * {"type": "object", "properties": {}} (the schema {} would accept anything). */
   const char* config_schema_json;
-  stagehost_create_fn create;                  /* required */
-  stagehost_run_fn run;                        /* required */
-  stagehost_request_cancel_fn request_cancel;  /* optional */
-  stagehost_destroy_fn destroy;                /* required */
+  stagehost_create_fn create;                 /* required */
+  stagehost_run_fn run;                       /* required */
+  stagehost_request_cancel_fn request_cancel; /* optional */
+  stagehost_destroy_fn destroy;               /* required */
   /* New members are appended here only (minor version bump). */
 } stagehost_plugin_descriptor;
 

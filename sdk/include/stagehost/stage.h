@@ -43,7 +43,8 @@ class Error : public std::runtime_error {
  public:
   // An error must not say "OK": STAGEHOST_OK becomes STAGEHOST_PLUGIN_ERROR.
   Error(stagehost_status status, const std::string& message)
-      : std::runtime_error(message), status_(status == STAGEHOST_OK ? STAGEHOST_PLUGIN_ERROR : status) {}
+      : std::runtime_error(message),
+        status_(status == STAGEHOST_OK ? STAGEHOST_PLUGIN_ERROR : status) {}
   stagehost_status status() const noexcept { return status_; }
 
  private:
@@ -120,10 +121,18 @@ class Context {
     if (status != STAGEHOST_CANCELLED) Check(status, "log_write");
   }
   // Writes one line (a newline is appended) to the stage log.
-  void Info(std::string_view line) const { WriteLine(line, STAGEHOST_STREAM_STDOUT, STAGEHOST_LEVEL_INFO); }
-  void Warn(std::string_view line) const { WriteLine(line, STAGEHOST_STREAM_STDERR, STAGEHOST_LEVEL_WARNING); }
-  void Error(std::string_view line) const { WriteLine(line, STAGEHOST_STREAM_STDERR, STAGEHOST_LEVEL_ERROR); }
-  void Debug(std::string_view line) const { WriteLine(line, STAGEHOST_STREAM_DIAGNOSTIC, STAGEHOST_LEVEL_DEBUG); }
+  void Info(std::string_view line) const {
+    WriteLine(line, STAGEHOST_STREAM_STDOUT, STAGEHOST_LEVEL_INFO);
+  }
+  void Warn(std::string_view line) const {
+    WriteLine(line, STAGEHOST_STREAM_STDERR, STAGEHOST_LEVEL_WARNING);
+  }
+  void Error(std::string_view line) const {
+    WriteLine(line, STAGEHOST_STREAM_STDERR, STAGEHOST_LEVEL_ERROR);
+  }
+  void Debug(std::string_view line) const {
+    WriteLine(line, STAGEHOST_STREAM_DIAGNOSTIC, STAGEHOST_LEVEL_DEBUG);
+  }
 
   // Announces a file already written under the run's artifact directory. Throws BadConfig when the
   // host refuses the path.

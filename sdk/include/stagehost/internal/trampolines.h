@@ -128,8 +128,9 @@ const stagehost_plugin_descriptor* Descriptor(uint16_t /*host_major*/,
                 "STAGEHOST_PLUGIN: expected `static constexpr const char* kName`");
   static_assert(std::is_convertible_v<decltype(T::kVersion), const char*>,
                 "STAGEHOST_PLUGIN: expected `static constexpr const char* kVersion` (semver)");
-  static_assert(std::is_same_v<std::remove_cv_t<decltype(T::kStageType)>, StageType>,
-                "STAGEHOST_PLUGIN: expected `static constexpr stagehost::sdk::StageType kStageType`");
+  static_assert(
+      std::is_same_v<std::remove_cv_t<decltype(T::kStageType)>, StageType>,
+      "STAGEHOST_PLUGIN: expected `static constexpr stagehost::sdk::StageType kStageType`");
   static_assert(std::is_convertible_v<decltype(T::kDescription), const char*>,
                 "STAGEHOST_PLUGIN: expected `static constexpr const char* kDescription`");
   static_assert(std::is_convertible_v<decltype(T::kVendor), const char*>,
