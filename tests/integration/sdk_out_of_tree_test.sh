@@ -167,24 +167,24 @@ else
   show "$out/stagehost-run.json"
 fi
 
-# A config the schema rejects (max_files has "minimum": 1) fails the stage before the plugin runs,
-# and the message names the offending key.
+# A config the schema rejects (max_files has "minimum": 1) stops the stage before the plugin runs
+# (exit 2: no verdict), and the message names the offending key.
 host schema run file-inventory --workspace "$workspace" --artifacts "$tmp/out-schema" --set max_files=0
-if [[ $(rc_of schema) == 1 ]] && cat "$tmp/schema.out" "$tmp/schema.err" | grep -q 'max_files'; then
-  pass "run file-inventory --set max_files=0: exit 1 (schema violation naming max_files)"
+if [[ $(rc_of schema) == 2 ]] && cat "$tmp/schema.out" "$tmp/schema.err" | grep -q 'max_files'; then
+  pass "run file-inventory --set max_files=0: exit 2 (schema violation naming max_files)"
 else
-  fail "run file-inventory --set max_files=0 (exit $(rc_of schema), want 1 and a message naming max_files)"
+  fail "run file-inventory --set max_files=0 (exit $(rc_of schema), want 2 and a message naming max_files)"
   show "$tmp/schema.out" "$tmp/schema.err"
 fi
 
-# A config the schema accepts but the plugin refuses (BadConfig) fails the stage with its message.
+# A config the schema accepts but the plugin refuses (BadConfig): exit 2 with the plugin's message.
 host badconfig run file-inventory --workspace "$workspace" --artifacts "$tmp/out-badconfig" \
   --config '{"include": ["/etc/**"]}'
-if [[ $(rc_of badconfig) == 1 ]] &&
+if [[ $(rc_of badconfig) == 2 ]] &&
   cat "$tmp/badconfig.out" "$tmp/badconfig.err" | grep -q 'relative to the workspace'; then
-  pass "run file-inventory with an absolute include glob: exit 1 with the plugin's message"
+  pass "run file-inventory with an absolute include glob: exit 2 with the plugin's message"
 else
-  fail "run file-inventory with an absolute include glob (exit $(rc_of badconfig), want 1 and the BadConfig message)"
+  fail "run file-inventory with an absolute include glob (exit $(rc_of badconfig), want 2 and the BadConfig message)"
   show "$tmp/badconfig.out" "$tmp/badconfig.err"
 fi
 

@@ -123,8 +123,9 @@ void RegisterRun(CLI::App& app, int& exit_code) {
       "run",
       "Run one stage plugin on a workspace.\n"
       "The stage's log goes to stdout, stagehost's messages to stderr.\n"
-      "Exit status: 0 passed; 1 stage failed (also invalid config, timeout); 2 system failure "
-      "(plugin refused or crashed, infrastructure, cancel, usage).");
+      "Exit status: 0 passed; 1 stage failed (the project failed its checks, or timed out); 2 no "
+      "verdict (invalid config or input, plugin refused or crashed, infrastructure, cancel, "
+      "usage).");
   cmd->add_option("stage", flags->stage,
                   "Stage type (unit-test, model-validation, security-scan, deploy) or plugin name")
       ->envname("STAGEHOST_STAGE")

@@ -8,9 +8,9 @@ int ExitCodeFor(StageStatus status) {
     case StageStatus::kPassed:
       return kExitPassed;
     case StageStatus::kFailed:
-    case StageStatus::kBadConfig:
     case StageStatus::kTimeout:
       return kExitStageFailed;
+    case StageStatus::kBadConfig:
     case StageStatus::kCancelled:
     case StageStatus::kPluginError:
     case StageStatus::kInfraError:

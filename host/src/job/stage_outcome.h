@@ -25,8 +25,10 @@ inline constexpr int kExitPassed = 0;
 inline constexpr int kExitStageFailed = 1;
 inline constexpr int kExitSystemFailure = 2;
 
-// 0 passed; 1 when the project or its configuration is at fault (failed, bad config, timeout);
-// 2 when the runner side is (plugin, infrastructure, host, cancel).
+// 0 passed; 1 when the project under test got a failing verdict (it failed, or ran past its
+// timeout); 2 when no verdict could be reached: the configuration or input is unusable, the plugin
+// or the infrastructure broke, or the run was cancelled. A job's author can then tell "my model
+// regressed" from "the pipeline is broken" by the exit code alone.
 int ExitCodeFor(StageStatus status);
 std::string_view StageStatusName(StageStatus status);
 StageStatus FromPluginStatus(stagehost_status status);

@@ -9,7 +9,7 @@ namespace {
 TEST(StageOutcome, ExitCodes) {
   EXPECT_EQ(ExitCodeFor(StageStatus::kPassed), 0);
   EXPECT_EQ(ExitCodeFor(StageStatus::kFailed), 1);
-  EXPECT_EQ(ExitCodeFor(StageStatus::kBadConfig), 1);
+  EXPECT_EQ(ExitCodeFor(StageStatus::kBadConfig), 2);
   EXPECT_EQ(ExitCodeFor(StageStatus::kTimeout), 1);
   EXPECT_EQ(ExitCodeFor(StageStatus::kCancelled), 2);
   EXPECT_EQ(ExitCodeFor(StageStatus::kPluginError), 2);
@@ -28,8 +28,8 @@ TEST(StageOutcome, PluginStatusesMapOneToOne) {
   EXPECT_EQ(FromPluginStatus(static_cast<stagehost_status>(42)), StageStatus::kPluginError);
 }
 
-TEST(StageOutcome, HostErrorsAreSystemFailuresExceptConfig) {
-  EXPECT_EQ(ExitCodeFor(FromHostStatus(InvalidConfig("x"))), 1);
+TEST(StageOutcome, HostErrorsAreSystemFailures) {
+  EXPECT_EQ(ExitCodeFor(FromHostStatus(InvalidConfig("x"))), 2);
   EXPECT_EQ(ExitCodeFor(FromHostStatus(PermissionDenied("x"))), 2);
   EXPECT_EQ(ExitCodeFor(FromHostStatus(NotFound("x"))), 2);
   EXPECT_EQ(ExitCodeFor(FromHostStatus(Unavailable("x"))), 2);

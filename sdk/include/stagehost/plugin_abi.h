@@ -89,7 +89,7 @@ typedef struct stagehost_str {
 typedef enum stagehost_status {
   STAGEHOST_OK = 0,           /* the stage passed / the call succeeded */
   STAGEHOST_STAGE_FAILED = 1, /* the project under test failed: tests, threshold, finding, ... */
-  STAGEHOST_BAD_CONFIG = 2,   /* config valid per schema but unusable (missing file, conflict) */
+  STAGEHOST_BAD_CONFIG = 2,   /* config or input unusable (missing file, conflict, bad data) */
   STAGEHOST_PLUGIN_ERROR = 3, /* bug or unexpected state in the plugin (also crash, abort) */
   STAGEHOST_INFRA_ERROR = 4,  /* transient outside failure (network, registry); retryable */
   STAGEHOST_CANCELLED = 5,    /* stopped after a cancel request */

@@ -52,7 +52,9 @@ class Error : public std::runtime_error {
 };
 
 // The configuration passed schema validation but cannot be used (a missing file, options that
-// contradict each other). The job's author must fix it; retrying will not help.
+// contradict each other), or the stage's input cannot be read (a malformed report, a missing
+// column). No verdict on the project is possible; the job's author must fix it, and retrying
+// will not help.
 class BadConfig : public Error {
  public:
   explicit BadConfig(const std::string& message) : Error(STAGEHOST_BAD_CONFIG, message) {}
