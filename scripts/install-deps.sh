@@ -9,6 +9,8 @@ packages=(
   libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine time clang-format python3 python3-pytest
+  libpugixml-dev                    # JUnit and other XML reports (stage plugins)
+  python3-sklearn python3-pandas    # oracle and reference tool for the model-validation stage
 )
 
 missing=()

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <regex>
+#include <type_traits>
 
 #include "plugin/config_schema.h"
 
@@ -94,16 +95,20 @@ Result<PluginInfo> CheckDescriptor(const stagehost_plugin_descriptor* d, uint16_
         fmt::format("plugin {}: invalid plugin version \"{}\": not semver (e.g. 1.4.0)", info.name,
                     info.version));
   }
-  switch (d->stage_type) {
+  // A plugin may put any bit pattern there; loading it as the enum type would be undefined
+  // behaviour for values outside the enum's range, so read the raw integer.
+  std::underlying_type_t<stagehost_stage_type> raw_stage;
+  std::memcpy(&raw_stage, &d->stage_type, sizeof(raw_stage));
+  switch (raw_stage) {
     case STAGEHOST_STAGE_UNIT_TEST:
     case STAGEHOST_STAGE_MODEL_VALIDATION:
     case STAGEHOST_STAGE_SECURITY_SCAN:
     case STAGEHOST_STAGE_DEPLOY:
-      info.stage_type = d->stage_type;
+      info.stage_type = static_cast<stagehost_stage_type>(raw_stage);
       break;
     default:
       return PluginError(fmt::format("plugin {}: unknown stage type {}", info.name,
-                                     static_cast<int>(d->stage_type)));
+                                     static_cast<int64_t>(raw_stage)));
   }
   for (auto [field, value] :
        {std::pair<const char*, const std::string*>{"description", &info.description},
