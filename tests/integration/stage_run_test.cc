@@ -177,6 +177,42 @@ TEST_F(StageRun, SelectsThePluginByStageType) {
   EXPECT_EQ(RunRecord()["plugin"].value("name", ""), "good-stage");
 }
 
+TEST_F(StageRun, EarlierPluginPathEntryWinsForAStageType) {
+  // Both fixtures implement unit-test; the folder named first wins, as with PATH, and the user is
+  // told what was shadowed.
+  StagehostCall call;
+  call.plugin_path = FixtureDir("abi_minor_older_short") + ":" + FixtureDir("good_stage");
+  ProcessResult r = Run("unit-test", {}, call);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(RunRecord()["plugin"].value("name", ""), "abi-minor-older-short") << r.Describe();
+  EXPECT_CONTAINS(r.err, "note: good-stage") << r.Describe();
+
+  call.plugin_path = FixtureDir("good_stage") + ":" + FixtureDir("abi_minor_older_short");
+  r = Run("unit-test", {}, call);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(RunRecord()["plugin"].value("name", ""), "good-stage") << r.Describe();
+}
+
+TEST_F(StageRun, TwoPluginsForAStageInOneFolderAreAmbiguous) {
+  std::string folder = tmp_.Sub("plugins");
+  CopyFile(FixturePath("good_stage"), folder + "/good_stage.so");
+  CopyFile(FixturePath("abi_minor_older_short"), folder + "/abi_minor_older_short.so");
+  StagehostCall call;
+  call.plugin_path = folder;
+  ProcessResult r = Run("unit-test", {}, call);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_CONTAINS(r.err, "several plugins in one folder implement stage unit-test") << r.Describe();
+  EXPECT_CONTAINS(r.err, "--plugin") << r.Describe();
+
+  r = Run("unit-test", {"--plugin", "good-stage"}, call);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(RunRecord()["plugin"].value("name", ""), "good-stage") << r.Describe();
+}
+
 TEST_F(StageRun, CancelDuringSdkStageIsPrompt) {
   StagehostCall call;
   call.signal_after = 500ms;

@@ -164,6 +164,7 @@ void RegisterRun(CLI::App& app, int& exit_code) {
                                           {"info", STAGEHOST_LEVEL_INFO},
                                           {"debug", STAGEHOST_LEVEL_DEBUG}},
           CLI::ignore_case))
+      ->option_text("error|warning|info|debug")
       ->envname("STAGEHOST_LOG_LEVEL");
   cmd->add_flag("--in-process", flags->in_process,
                 "Debugging only: load the plugin into stagehost itself. A crash or hang of the "

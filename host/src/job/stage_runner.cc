@@ -242,6 +242,7 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   Result<ConfigSchema> schema = ConfigSchema::Parse(info.config_schema_json);
   if (!schema.ok()) return finish(StageStatus::kPluginError, schema.status().message());
   if (Status valid = schema->Validate(options.config); !valid.ok()) {
+    entry.worker->Quit();
     entry.worker.reset();
     StageReport bad =
         finish(StageStatus::kBadConfig,
@@ -252,6 +253,14 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
 
   log.Message(fmt::format("running {} {} ({}) from {}", info.name, info.version,
                           StageTypeName(info.stage_type), info.path));
+  if (!options.plugin && StageTypeFromName(options.stage)) {
+    for (const CatalogEntry* other : catalog.ShadowedBy(entry)) {
+      log.Message(
+          fmt::format("note: {} ({}) also implements {}; it comes later on the plugin "
+                      "path (use --plugin {} to run it)",
+                      other->info->name, other->path.string(), options.stage, other->info->name));
+    }
+  }
   RunRequest request;
   request.config_json = options.config.dump();
   request.workspace_dir = workspace.string();

@@ -16,15 +16,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> CandidateFiles(const std::vector<fs::path>& search_path) {
-  std::vector<fs::path> files;
+struct Candidate {
+  fs::path path;
+  size_t rank;
+};
+
+std::vector<Candidate> CandidateFiles(const std::vector<fs::path>& search_path) {
+  std::vector<Candidate> files;
   std::set<fs::path> seen;
-  for (const fs::path& entry : search_path) {
+  for (size_t rank = 0; rank < search_path.size(); ++rank) {
+    const fs::path& entry = search_path[rank];
     std::error_code ec;
     std::vector<fs::path> in_dir;
     if (fs::is_directory(entry, ec)) {
-      for (const fs::directory_entry& file : fs::directory_iterator(entry, ec)) {
-        if (file.path().extension() == ".so") in_dir.push_back(file.path());
+      // increment(ec) rather than a range-for, whose operator++ throws on a read error.
+      for (fs::directory_iterator it(entry, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".so") in_dir.push_back(it->path());
       }
       std::sort(in_dir.begin(), in_dir.end());
     } else if (fs::exists(fs::symlink_status(entry, ec))) {
@@ -32,7 +39,7 @@ std::vector<fs::path> CandidateFiles(const std::vector<fs::path>& search_path) {
     }
     for (fs::path& file : in_dir) {
       fs::path key = fs::weakly_canonical(file, ec);
-      if (seen.insert(ec ? file : key).second) files.push_back(std::move(file));
+      if (seen.insert(ec ? file : key).second) files.push_back({std::move(file), rank});
     }
   }
   return files;
@@ -73,9 +80,10 @@ std::vector<fs::path> DefaultPluginSearchPath() {
 PluginCatalog PluginCatalog::Scan(const CatalogOptions& options) {
   PluginCatalog catalog;
   catalog.search_path_ = options.search_path;
-  for (fs::path& file : CandidateFiles(options.search_path)) {
+  for (Candidate& file : CandidateFiles(options.search_path)) {
     CatalogEntry entry;
-    entry.path = std::move(file);
+    entry.path = std::move(file.path);
+    entry.search_rank = file.rank;
     catalog.entries_.push_back(std::move(entry));
   }
 
@@ -146,6 +154,10 @@ Result<CatalogEntry*> PluginCatalog::Select(const std::string& stage,
     }
     matches.push_back(&entry);
   }
+  if (matches.size() > 1) {
+    size_t best = matches.front()->search_rank;  // entries are in search-path order
+    std::erase_if(matches, [best](CatalogEntry* entry) { return entry->search_rank != best; });
+  }
 
   if (matches.size() == 1) {
     for (CatalogEntry& entry : entries_) {
@@ -158,7 +170,8 @@ Result<CatalogEntry*> PluginCatalog::Select(const std::string& stage,
     std::vector<std::string> names;
     for (CatalogEntry* entry : matches) names.push_back(entry->info->name);
     return InvalidArgument(fmt::format(
-        "several plugins implement stage {}: {}; choose one with --plugin", stage, Join(names)));
+        "several plugins in one folder implement stage {}: {}; choose one with --plugin", stage,
+        Join(names)));
   }
   std::vector<std::string> searched, refused;
   for (const fs::path& dir : search_path_) searched.push_back(dir.string());
@@ -173,6 +186,16 @@ Result<CatalogEntry*> PluginCatalog::Select(const std::string& stage,
     for (const std::string& reason : refused) message += "\n  " + reason;
   }
   return NotFound(message);
+}
+
+std::vector<const CatalogEntry*> PluginCatalog::ShadowedBy(const CatalogEntry& chosen) const {
+  std::vector<const CatalogEntry*> shadowed;
+  for (const CatalogEntry& entry : entries_) {
+    if (&entry != &chosen && entry.info && entry.info->stage_type == chosen.info->stage_type) {
+      shadowed.push_back(&entry);
+    }
+  }
+  return shadowed;
 }
 
 void PluginCatalog::QuitAll() {

@@ -27,6 +27,7 @@ struct CatalogOptions {
 // One plugin file and what became of it: described (info set) or refused (error set).
 struct CatalogEntry {
   std::filesystem::path path;
+  size_t search_rank = 0;  // index of the search-path entry it was found in: lower wins
   std::optional<PluginInfo> info;
   Status error;
   // Kept alive after describing, so the selected plugin runs in the worker that already loaded
@@ -42,9 +43,14 @@ class PluginCatalog {
 
   const std::vector<CatalogEntry>& entries() const { return entries_; }
   const std::vector<std::filesystem::path>& search_path() const { return search_path_; }
+  // Described plugins of the same stage type that `chosen` shadows, for a note to the user.
+  std::vector<const CatalogEntry*> ShadowedBy(const CatalogEntry& chosen) const;
 
   // Picks the plugin for `stage`, a stage type or a plugin name, optionally narrowed by an
-  // explicit plugin name; the other workers are told to quit.
+  // explicit plugin name; the other workers are told to quit. When several plugins implement a
+  // stage type, the one found earliest on the search path wins, as with PATH (so
+  // STAGEHOST_PLUGIN_PATH overrides the plugins beside the binary); several in the same folder
+  // are ambiguous.
   Result<CatalogEntry*> Select(const std::string& stage, const std::optional<std::string>& plugin);
   // Ends every worker that is still waiting.
   void QuitAll();
