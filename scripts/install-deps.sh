@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine time clang-format python3 python3-pytest
   libpugixml-dev                    # JUnit and other XML reports (stage plugins)
+  libtomlplusplus-dev               # driver and runner configuration (config.toml)
   python3-sklearn python3-pandas    # oracle and reference tool for the model-validation stage
 )
 

@@ -15,6 +15,7 @@ int RunCli(int argc, char** argv) {
   int exit_code = kExitSystemFailure;
   RegisterRun(app, exit_code);
   RegisterPlugins(app, exit_code);
+  RegisterGitlab(app, exit_code);
   RegisterVersion(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@ namespace stagehost::cli {
 void RegisterRun(CLI::App& app, int& exit_code);
 void RegisterPlugins(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
+void RegisterGitlab(CLI::App& app, int& exit_code);
 
 int RunCli(int argc, char** argv);
 
