@@ -229,6 +229,42 @@ TEST_F(CustomExecutor, JobStagePluginRunsAfterBuildScript) {
   EXPECT_EQ(after.out.find("good-stage: hello"), std::string::npos) << after.out;
 }
 
+// The in-tree unit-test plugin, as a job would use it: the script leaves a JUnit report in the
+// project, the stage collects and judges it.
+TEST_F(CustomExecutor, InTreeUnitTestStageJudgesTheScriptsReport) {
+  std::string in_tree = std::string(STAGEHOST_BUILD_DIR) + "/lib/stagehost/plugins";
+  if (!FileExists(in_tree + "/unit_test.so")) GTEST_SKIP() << "unit-test plugin not built";
+  WriteResponse({{{"key", "STAGEHOST_STAGE"}, {"value", "unit-test"}, {"public", true}},
+                 {{"key", "STAGEHOST_CONFIG"},
+                  {"value", R"({"collect_only": true, "junit": ["results.xml"]})"},
+                  {"public", true}}});
+  Config();
+  ASSERT_EQ(Driver({"prepare"}).exit_code, 0);
+  StagehostCall call;
+  call.plugin_path = in_tree;
+  auto report = [](const char* second_case) {
+    return std::string(
+               "mkdir -p \"$CUSTOM_ENV_CI_PROJECT_DIR\"\n"
+               "cat > \"$CUSTOM_ENV_CI_PROJECT_DIR/results.xml\" <<'XML'\n"
+               "<testsuites><testsuite name=\"s\" tests=\"2\">"
+               "<testcase classname=\"c\" name=\"a\" time=\"0.1\"/>") +
+           second_case + "</testsuite></testsuites>\nXML";
+  };
+  ProcessResult passed =
+      Run("build_script", report("<testcase classname=\"c\" name=\"b\"/>"), call);
+  ASSERT_HOST_SURVIVED(passed);
+  EXPECT_EQ(passed.exit_code, 0) << passed.Describe();
+  EXPECT_TRUE(FileExists(ProjectDir() + "/stagehost-reports/unit-test/junit.xml"))
+      << passed.Describe();
+
+  ProcessResult failed = Run(
+      "build_script",
+      report("<testcase classname=\"c\" name=\"b\"><failure message=\"boom\"/></testcase>"), call);
+  ASSERT_HOST_SURVIVED(failed);
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  EXPECT_EQ(BuildExitCode(), "1\n");
+}
+
 TEST_F(CustomExecutor, FailingStagePluginIsABuildFailure) {
   WriteResponse(
       {{{"key", "STAGEHOST_STAGE"}, {"value", "good-stage"}, {"public", true}},
