@@ -220,13 +220,18 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
                   fmt::format("workspace {} is not a directory", options.workspace.string()));
   }
 
-  PluginCatalog catalog = PluginCatalog::Scan(options.catalog);
+  CatalogOptions catalog_options = options.catalog;
+  catalog_options.digests = DigestMode::kWhenPolicyNeedsIt;
+  PluginCatalog catalog = PluginCatalog::Scan(catalog_options);
   for (const CatalogEntry& entry : catalog.entries()) {
     if (!entry.info) log.Message("warning: skipping plugin: " + entry.error.message());
   }
   Result<CatalogEntry*> selected = catalog.Select(options.stage, options.plugin);
   if (!selected.ok()) return finish(StageStatus::kHostError, selected.status().message());
   CatalogEntry& entry = **selected;
+  if (Status digest = EnsureDigest(entry); !digest.ok()) {
+    return finish(StageStatus::kHostError, digest.message());
+  }
   report.plugin = entry.info;
   const PluginInfo& info = *entry.info;
 

@@ -256,7 +256,8 @@ Result<TrustPolicy> LoadTrustPolicy(const std::optional<fs::path>& allow_list_fi
   return policy;
 }
 
-Result<VerifiedPlugin> OpenAndVerifyPlugin(const fs::path& path, const TrustPolicy& policy) {
+Result<VerifiedPlugin> OpenAndVerifyPlugin(const fs::path& path, const TrustPolicy& policy,
+                                           DigestMode digest_mode) {
   std::error_code ec;
   const fs::path abs_path = fs::absolute(path, ec);
   if (ec) return Internal("absolute path of " + path.string() + ": " + ec.message());
@@ -288,10 +289,15 @@ Result<VerifiedPlugin> OpenAndVerifyPlugin(const fs::path& path, const TrustPoli
   if (::fstat(dir_fd.get(), &st) != 0) return ErrnoStatus("stat " + dir.string(), errno);
   STAGEHOST_RETURN_IF_ERROR(CheckOwnerAndMode(st, "directory " + dir.string()));
 
-  Result<Sha256Digest> digest = Sha256OfFd(fd.get());
-  if (!digest.ok()) return digest.status().WithContext(display);
   VerifiedPlugin plugin;
   plugin.path = abs_path;
+  bool policy_needs_digest = !policy.allowed_digests.empty() || !policy.trusted_keys_pem.empty();
+  if (digest_mode == DigestMode::kWhenPolicyNeedsIt && !policy_needs_digest) {
+    plugin.fd = std::move(fd);
+    return plugin;
+  }
+  Result<Sha256Digest> digest = Sha256OfFd(fd.get());
+  if (!digest.ok()) return digest.status().WithContext(display);
   plugin.sha256 = DigestToHex(*digest);
   if (!policy.allowed_digests.empty()) {
     auto it = policy.allowed_digests.find(plugin.sha256);

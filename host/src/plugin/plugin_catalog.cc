@@ -11,6 +11,8 @@
 #include <set>
 #include <system_error>
 
+#include "util/sha256.h"
+
 namespace stagehost {
 namespace {
 
@@ -91,7 +93,8 @@ PluginCatalog PluginCatalog::Scan(const CatalogOptions& options) {
   std::vector<std::optional<std::string>> allowed_names(catalog.entries_.size());
   for (size_t i = 0; i < catalog.entries_.size(); ++i) {
     CatalogEntry& entry = catalog.entries_[i];
-    Result<VerifiedPlugin> verified = OpenAndVerifyPlugin(entry.path, options.trust);
+    Result<VerifiedPlugin> verified =
+        OpenAndVerifyPlugin(entry.path, options.trust, options.digests);
     if (!verified.ok()) {
       entry.error = verified.status();
       continue;
@@ -103,6 +106,7 @@ PluginCatalog PluginCatalog::Scan(const CatalogOptions& options) {
       continue;
     }
     entry.worker = std::move(worker).value();
+    entry.fd = std::move(verified->fd);
   }
 
   std::map<std::string, fs::path> first_by_name;
@@ -196,6 +200,15 @@ std::vector<const CatalogEntry*> PluginCatalog::ShadowedBy(const CatalogEntry& c
     }
   }
   return shadowed;
+}
+
+Status EnsureDigest(CatalogEntry& entry) {
+  if (!entry.info || !entry.info->sha256.empty()) return Status::Ok();
+  if (!entry.fd.valid()) return Internal(entry.path.string() + ": no verified file to hash");
+  Result<std::string> digest = Sha256HexOfFd(entry.fd.get());
+  if (!digest.ok()) return digest.status().WithContext(entry.path.string());
+  entry.info->sha256 = std::move(digest).value();
+  return Status::Ok();
 }
 
 void PluginCatalog::QuitAll() {

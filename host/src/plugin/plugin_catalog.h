@@ -22,6 +22,8 @@ struct CatalogOptions {
   std::vector<std::filesystem::path> search_path;
   TrustPolicy trust;
   WorkerOptions worker;
+  // kAlways for listings; a run only needs the digest of the plugin it selects (EnsureDigest).
+  DigestMode digests = DigestMode::kAlways;
 };
 
 // One plugin file and what became of it: described (info set) or refused (error set).
@@ -33,7 +35,12 @@ struct CatalogEntry {
   // Kept alive after describing, so the selected plugin runs in the worker that already loaded
   // and checked it: one spawn per stage.
   std::unique_ptr<WorkerProcess> worker;
+  // The verified file the worker loaded, for a digest computed later over the same bytes.
+  UniqueFd fd;
 };
+
+// Fills entry.info->sha256 from the entry's verified fd if it was deferred.
+Status EnsureDigest(CatalogEntry& entry);
 
 class PluginCatalog {
  public:

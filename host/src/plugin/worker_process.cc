@@ -282,7 +282,9 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
   }
 
   enum class StopReason { kNone, kCancel, kTimeout } reason = StopReason::kNone;
-  std::optional<Clock::time_point> term_at, kill_at;
+  // Escalation times; kNever = not scheduled.
+  constexpr Clock::time_point kNever = Clock::time_point::max();
+  Clock::time_point term_at = kNever, kill_at = kNever;
   std::optional<json> result;
   FrameDecoder decoder;
   bool channel_open = true;
@@ -339,20 +341,19 @@ PluginVerdict WorkerProcess::Run(const RunRequest& request, RunEvents& events,
     if (reason == StopReason::kNone && control.deadline && now >= *control.deadline) {
       begin_stop(StopReason::kTimeout);
     }
-    if (term_at && now >= *term_at) {
+    if (now >= term_at) {
       KillGroup(SIGTERM);
-      term_at.reset();
+      term_at = kNever;
       kill_at = now + control.kill_grace;
     }
-    if (kill_at && now >= *kill_at) {
+    if (now >= kill_at) {
       KillGroup(SIGKILL);
-      kill_at.reset();
+      kill_at = kNever;
     }
 
     auto next = now + std::chrono::milliseconds(250);  // also bounds the waitpid check below
     if (reason == StopReason::kNone && control.deadline) next = std::min(next, *control.deadline);
-    if (term_at) next = std::min(next, *term_at);
-    if (kill_at) next = std::min(next, *kill_at);
+    next = std::min({next, term_at, kill_at});
     int wait_ms = static_cast<int>(std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
 
