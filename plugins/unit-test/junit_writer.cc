@@ -218,6 +218,19 @@ void Tally(SuiteTotals& t, const TestCase& tc) {
   t.skipped += tc.verdict == Verdict::kSkipped;
 }
 
+// `<testsuites` or `  <testsuite` with its name and totals, closed with '>'.
+void OpenTotalsElement(Out& out, std::string_view open_tag, std::string_view name,
+                       const SuiteTotals& t) {
+  out.Put(open_tag);
+  Attr(out, "name", name);
+  Attr(out, "tests", std::to_string(t.tests));
+  Attr(out, "failures", std::to_string(t.failures));
+  Attr(out, "errors", std::to_string(t.errors));
+  Attr(out, "skipped", std::to_string(t.skipped));
+  Attr(out, "time", FormatTime(t.time));
+  out.Put(">\n");
+}
+
 void Render(Out& out, const Report& report, const WritePlan& plan, const std::string& name,
             WriteStats* stats) {
   // Group by suite name, in first-seen order, so each suite appears once.
@@ -242,25 +255,11 @@ void Render(Out& out, const Report& report, const WritePlan& plan, const std::st
     Escape(out, safe, false);
     out.Put(" -->\n");
   }
-  out.Put("<testsuites");
-  Attr(out, "name", name);
-  Attr(out, "tests", std::to_string(all.tests));
-  Attr(out, "failures", std::to_string(all.failures));
-  Attr(out, "errors", std::to_string(all.errors));
-  Attr(out, "skipped", std::to_string(all.skipped));
-  Attr(out, "time", FormatTime(all.time));
-  out.Put(">\n");
+  OpenTotalsElement(out, "<testsuites", name, all);
   Writer writer(out, plan);
   for (std::string_view suite_name : order) {
     const SuiteTotals& t = suites[suite_name];
-    out.Put("  <testsuite");
-    Attr(out, "name", suite_name);
-    Attr(out, "tests", std::to_string(t.tests));
-    Attr(out, "failures", std::to_string(t.failures));
-    Attr(out, "errors", std::to_string(t.errors));
-    Attr(out, "skipped", std::to_string(t.skipped));
-    Attr(out, "time", FormatTime(t.time));
-    out.Put(">\n");
+    OpenTotalsElement(out, "  <testsuite", suite_name, t);
     for (std::size_t i : t.members) writer.Case(report.cases[i]);
     out.Put("  </testsuite>\n");
   }

@@ -99,18 +99,6 @@ int Run(const RunFlags& flags) {
   for (char** entry = environ; *entry != nullptr; ++entry) options.env.emplace_back(*entry);
 
   StageReport report = RunStage(options, log);
-  std::string name = report.plugin ? report.plugin->name : flags.stage;
-  std::string summary =
-      fmt::format("stage {} {} in {:.2f} s", name, StageStatusName(report.status), report.seconds);
-  if (!report.artifacts.empty()) {
-    summary += fmt::format(" ({} artifact{} in {})", report.artifacts.size(),
-                           report.artifacts.size() == 1 ? "" : "s", report.artifact_dir.string());
-  }
-  if (!report.message.empty()) summary += ": " + report.message;
-  if (log.dropped_bytes() > 0) {
-    summary += fmt::format(" [log truncated: {} bytes dropped]", log.dropped_bytes());
-  }
-  log.Message(summary);
   log.Close();
   return ExitCodeFor(report.status);
 }

@@ -99,17 +99,11 @@ uint64_t UnixMillisNow() {
 
 // --in-process: the plugin runs on this thread; a watcher turns cancel and timeout into the flag
 // and request_cancel. Nothing can stop a plugin that ignores them: that is what workers are for.
-PluginVerdict RunInProcess(const CatalogEntry& entry, const CatalogOptions& catalog,
-                           const RunRequest& request, RunEvents& events,
+// The file is the one the catalog verified and described: its fd, not its path, is loaded.
+PluginVerdict RunInProcess(const CatalogEntry& entry, const RunRequest& request, RunEvents& events,
                            const RunControl& control) {
-  Result<VerifiedPlugin> verified = OpenAndVerifyPlugin(entry.path, catalog.trust);
-  if (!verified.ok()) return {STAGEHOST_PLUGIN_ERROR, verified.status().message(), "load"};
-  if (verified->sha256 != entry.info->sha256) {
-    return {STAGEHOST_PLUGIN_ERROR,
-            fmt::format("{} changed while stagehost was running", entry.path.string()), "load"};
-  }
   Result<LoadedPlugin> loaded =
-      LoadPluginLibrary("/proc/self/fd/" + std::to_string(verified->fd.get()), entry.path.string());
+      LoadPluginLibrary("/proc/self/fd/" + std::to_string(entry.fd.get()), entry.path.string());
   if (!loaded.ok()) return {STAGEHOST_PLUGIN_ERROR, loaded.status().message(), "load"};
 
   HostContext context(&events);
@@ -201,7 +195,9 @@ json StageReportJson(const StageReport& report) {
               {"resources", resources}};
 }
 
-StageReport RunStage(const StageRunOptions& options, StageLog& log) {
+namespace {
+
+StageReport RunStageOnce(const StageRunOptions& options, StageLog& log) {
   auto started = std::chrono::steady_clock::now();
   StageReport report;
   auto finish = [&](StageStatus status, std::string message) {
@@ -286,7 +282,7 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   if (options.in_process) {
     entry.worker->Quit();
     entry.worker.reset();
-    verdict = RunInProcess(entry, options.catalog, request, events, control);
+    verdict = RunInProcess(entry, request, events, control);
   } else {
     verdict = entry.worker->Run(request, events, control);
     report.worker_usage = entry.worker->usage();
@@ -306,6 +302,26 @@ StageReport RunStage(const StageRunOptions& options, StageLog& log) {
   StageReport done = finish(status, std::move(message));
   WriteRunRecord(done, log);
   return done;
+}
+
+}  // namespace
+
+StageReport RunStage(const StageRunOptions& options, StageLog& log) {
+  StageReport report = RunStageOnce(options, log);
+  // One summary line however the stage ended, so every integration's log closes the same way.
+  std::string summary =
+      fmt::format("stage {} {} in {:.2f} s", report.plugin ? report.plugin->name : options.stage,
+                  StageStatusName(report.status), report.seconds);
+  if (!report.artifacts.empty()) {
+    summary += fmt::format(" ({} artifact{} in {})", report.artifacts.size(),
+                           report.artifacts.size() == 1 ? "" : "s", report.artifact_dir.string());
+  }
+  if (!report.message.empty()) summary += ": " + report.message;
+  if (log.dropped_bytes() > 0) {
+    summary += fmt::format(" [log truncated: {} bytes dropped]", log.dropped_bytes());
+  }
+  log.Message(summary);
+  return report;
 }
 
 }  // namespace stagehost

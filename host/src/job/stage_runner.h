@@ -48,7 +48,8 @@ struct StageReport {
 
 // Selects the plugin, validates the config against its schema, runs it (worker process unless
 // in_process) and writes <artifact_dir>/stagehost-run.json. Everything the stage writes goes
-// through `log`; stagehost's own messages too. Never fails: errors are part of the report.
+// through `log`; stagehost's own messages too, ending with one summary line. Never fails: errors
+// are part of the report.
 StageReport RunStage(const StageRunOptions& options, StageLog& log);
 
 nlohmann::json StageReportJson(const StageReport& report);

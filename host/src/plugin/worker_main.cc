@@ -20,6 +20,11 @@ namespace {
 
 using nlohmann::json;
 
+// Plugin strings need not be valid UTF-8; the frame must still be JSON, so bad bytes become U+FFFD.
+std::string Dump(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Sends plugin callbacks to the host. Plugin threads call concurrently, so writes are serialised;
 // artifact_emit waits for the host's verdict, which the reader thread delivers.
 class ForwardingEvents : public RunEvents {
@@ -54,8 +59,7 @@ class ForwardingEvents : public RunEvents {
                  {"rel_path", std::string(rel_path)},
                  {"name", std::string(name)},
                  {"media_type", std::string(media_type)}};
-    STAGEHOST_RETURN_IF_ERROR(
-        Send(FrameType::kArtifact, request.dump(-1, ' ', false, json::error_handler_t::replace)));
+    STAGEHOST_RETURN_IF_ERROR(Send(FrameType::kArtifact, Dump(request)));
     std::unique_lock<std::mutex> lock(reply_mutex_);
     reply_ready_.wait(lock, [&] { return closed_ || replies_.count(id) > 0; });
     if (replies_.count(id) == 0) return Unavailable("host closed the channel");
@@ -66,12 +70,12 @@ class ForwardingEvents : public RunEvents {
 
   void OnProgress(uint32_t permille, std::string_view message) override {
     json body{{"permille", permille}, {"message", std::string(message)}};
-    (void)Send(FrameType::kProgress, body.dump(-1, ' ', false, json::error_handler_t::replace));
+    (void)Send(FrameType::kProgress, Dump(body));
   }
 
   void OnOutput(std::string_view key, std::string_view json_text) override {
     json body{{"key", std::string(key)}, {"json", std::string(json_text)}};
-    (void)Send(FrameType::kOutput, body.dump(-1, ' ', false, json::error_handler_t::replace));
+    (void)Send(FrameType::kOutput, Dump(body));
   }
 
   void DeliverReply(const json& reply) {
@@ -139,11 +143,7 @@ int RunWorker(const WorkerArgs& args) {
   } else {
     described = {{"ok", false}, {"message", loaded.status().message()}};
   }
-  if (!events
-           .Send(FrameType::kDescribed,
-                 described.dump(-1, ' ', false, json::error_handler_t::replace))
-           .ok())
-    return 3;
+  if (!events.Send(FrameType::kDescribed, Dump(described)).ok()) return 3;
   if (!loaded.ok()) return 0;
 
   Result<Frame> command = ReadFrame(args.channel_fd);
@@ -167,8 +167,7 @@ int RunWorker(const WorkerArgs& args) {
   // Output a plugin wrote with printf sits in stdio buffers; _exit() would drop it.
   std::fflush(nullptr);
   json result{{"status", verdict.status}, {"message", verdict.message}, {"phase", verdict.phase}};
-  (void)events.Send(FrameType::kResult,
-                    result.dump(-1, ' ', false, json::error_handler_t::replace));
+  (void)events.Send(FrameType::kResult, Dump(result));
   return 0;
 }
 

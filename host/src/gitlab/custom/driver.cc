@@ -127,13 +127,6 @@ int RunJobStage(const DriverConfig& config, const JobEnvironment& job, const std
   options.catalog.worker.memory_limit_bytes = config.limits.memory_bytes;
 
   StageReport report = RunStage(options, log);
-  std::string summary =
-      fmt::format("stage {} {} in {:.2f} s", report.plugin ? report.plugin->name : stage,
-                  StageStatusName(report.status), report.seconds);
-  if (!report.artifacts.empty())
-    summary += fmt::format(" (reports in {})", report.artifact_dir.string());
-  if (!report.message.empty()) summary += ": " + report.message;
-  log.Message(summary);
   int code = ExitCodeFor(report.status);
   if (code == kExitPassed) return 0;
   if (code == kExitStageFailed) {
