@@ -12,19 +12,35 @@ packages=(
   libpugixml-dev                    # JUnit and other XML reports (stage plugins)
   libtomlplusplus-dev               # driver and runner configuration (config.toml)
   python3-sklearn python3-pandas    # oracle and reference tool for the model-validation stage
+  libhyperscan-dev libre2-dev       # security-scan: multi-pattern matching, RE2 fallback
+  libarchive-dev zip unzip          # artifact archives and their checks
+  nginx libnginx-mod-http-dav-ext   # deploy: rollout driver and WebDAV PUT target (tests)
+  prometheus                        # deploy analysis and runner metrics, scraped in the tests
+  in-toto                           # verifies the deploy stage's provenance in the tests
+  python3-jenkins groovy            # fake Jenkins fidelity check; shared-library syntax check
 )
+# Node.js for the pinned npm tools (package-lock.json): Debian's, unless the machine has one already
+# (a packaged nodejs that bundles npm conflicts with Debian's npm package).
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm tools at the versions package-lock.json pins; skipped when node_modules already matches it.
+cd "$(dirname "$0")/.."
+lock_stamp=node_modules/.stagehost-lock.sha256
+if ! sha256sum --status -c "$lock_stamp" 2>/dev/null; then
+  echo "install-deps: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  sha256sum package-lock.json >"$lock_stamp"
+fi
