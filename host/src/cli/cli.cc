@@ -16,6 +16,7 @@ int RunCli(int argc, char** argv) {
   RegisterRun(app, exit_code);
   RegisterPlugins(app, exit_code);
   RegisterGitlab(app, exit_code);
+  RegisterJenkins(app, exit_code);
   RegisterVersion(app, exit_code);
   try {
     app.parse(argc, argv);

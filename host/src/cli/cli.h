@@ -11,6 +11,9 @@ void RegisterRun(CLI::App& app, int& exit_code);
 void RegisterPlugins(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
 void RegisterGitlab(CLI::App& app, int& exit_code);
+// `gitlab register` and `gitlab runner`, under the `gitlab` subcommand.
+void RegisterGitlabRunner(CLI::App* gitlab, int& exit_code);
+void RegisterJenkins(CLI::App& app, int& exit_code);
 
 int RunCli(int argc, char** argv);
 

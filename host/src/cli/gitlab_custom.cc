@@ -65,6 +65,7 @@ void RegisterGitlab(CLI::App& app, int& exit_code) {
         WithDriverConfig(*flags, gitlab::RunCleanupCommand);
         exit_code = 0;  // cleanup never fails the job; its problems are on stderr (runner log)
       });
+  RegisterGitlabRunner(gitlab, exit_code);
 }
 
 }  // namespace stagehost::cli

@@ -90,6 +90,16 @@ int Run(const RunFlags& flags) {
   options.catalog = std::move(catalog).value();
   options.workspace = flags.workspace;
   options.artifact_dir = flags.artifacts;
+  // Under Jenkins (JENKINS_URL or BUILD_URL, and WORKSPACE set by the agent) reports default to
+  // where ci-templates/jenkins' steps collect them: $WORKSPACE/stagehost-reports/<stage>.
+  auto set = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0';
+  };
+  if (flags.artifacts.empty() && set("WORKSPACE") && (set("JENKINS_URL") || set("BUILD_URL"))) {
+    options.artifact_dir =
+        std::filesystem::path(std::getenv("WORKSPACE")) / "stagehost-reports" / flags.stage;
+  }
   options.timeout = Millis(flags.timeout_s);
   options.cancel_grace = Millis(flags.cancel_grace_s);
   options.kill_grace = Millis(flags.kill_grace_s);

@@ -2,6 +2,7 @@
 #include "log/limited_sink.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace stagehost::log {
 namespace {
@@ -32,7 +33,10 @@ size_t CharacterStart(std::string_view data, size_t pos) {
 }  // namespace
 
 LimitedSink::LimitedSink(ByteSink* downstream, uint64_t limit_bytes)
-    : downstream_(downstream), limit_(limit_bytes) {}
+    : LimitedSink(downstream, limit_bytes, Notice(limit_bytes)) {}
+
+LimitedSink::LimitedSink(ByteSink* downstream, uint64_t limit_bytes, std::string notice)
+    : downstream_(downstream), limit_(limit_bytes), notice_(std::move(notice)) {}
 
 std::string LimitedSink::Notice(uint64_t limit_bytes) {
   return "\n[stagehost] log truncated: the output exceeded " + std::to_string(limit_bytes) +
@@ -76,7 +80,7 @@ Status LimitedSink::Truncate(std::string_view data) {
   forwarded_ += cut;
   dropped_ += data.size() - cut;
   if (cut > 0) STAGEHOST_RETURN_IF_ERROR(downstream_->Write(data.substr(0, cut)));
-  return downstream_->Write(Notice(limit_));
+  return downstream_->Write(notice_);
 }
 
 Status LimitedSink::Close() {

@@ -23,8 +23,10 @@ namespace stagehost::log {
 // Not thread-safe.
 class LimitedSink : public ByteSink {
  public:
-  // `downstream` must outlive the sink.
+  // `downstream` must outlive the sink. `notice` replaces the default notice (the native GitLab
+  // runner writes gitlab-runner's exact one).
   LimitedSink(ByteSink* downstream, uint64_t limit_bytes);
+  LimitedSink(ByteSink* downstream, uint64_t limit_bytes, std::string notice);
 
   LimitedSink(const LimitedSink&) = delete;
   LimitedSink& operator=(const LimitedSink&) = delete;
@@ -48,6 +50,7 @@ class LimitedSink : public ByteSink {
 
   ByteSink* downstream_;
   uint64_t limit_;
+  std::string notice_;
   uint64_t forwarded_ = 0;
   uint64_t dropped_ = 0;
   bool truncated_ = false;

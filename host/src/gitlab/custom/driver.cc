@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "gitlab/custom/job_environment.h"
+#include "job/job_stage.h"
 #include "job/stage_log.h"
 #include "job/stage_runner.h"
 #include "log/byte_sink.h"
@@ -95,38 +96,23 @@ std::string LimitsText(const ChildLimits& limits) {
 // The stage plugin of a job that sets STAGEHOST_STAGE, run after its script in the same step.
 int RunJobStage(const DriverConfig& config, const JobEnvironment& job, const std::string& stage,
                 StageLog& log, int cancel_fd) {
-  StageRunOptions options;
-  options.stage = stage;
   std::optional<std::string> project_dir = job.Variable("CI_PROJECT_DIR");
   if (!project_dir) return SystemFailure("CI_PROJECT_DIR is not set: cannot run the stage");
-  options.workspace = *project_dir;
-  if (std::optional<std::string> source = job.Variable("STAGEHOST_CONFIG");
-      source && !source->empty()) {
-    // A relative path names a file in the project, as the job's author wrote it.
-    std::string value = *source;
-    bool inline_text =
-        value.find('\n') != std::string::npos || value.find_first_not_of(" \t") == value.find('{');
-    if (!inline_text && value[0] != '/') value = (fs::path(*project_dir) / value).string();
-    Result<json> loaded = LoadConfig(value);
-    if (!loaded.ok()) {
-      log.Message("STAGEHOST_CONFIG: " + loaded.status().message());
-      return job.system_failure_exit_code;
-    }
-    options.config = std::move(loaded).value();
+  JobStageRequest request;
+  request.stage = stage;
+  request.config = job.Variable("STAGEHOST_CONFIG").value_or("");
+  request.project_dir = *project_dir;
+  request.env = job.JobEnv();
+  request.timeout = config.stage_timeout;
+  request.kill_grace = config.kill_grace;
+  request.cancel_fd = cancel_fd;
+  request.memory_limit_bytes = config.limits.memory_bytes;
+  Result<StageRunOptions> options = JobStageOptions(request);
+  if (!options.ok()) {
+    log.Message(options.status().message());
+    return job.system_failure_exit_code;
   }
-  options.timeout = config.stage_timeout;
-  options.cancel_grace = std::min(config.kill_grace, std::chrono::milliseconds(5000));
-  options.kill_grace = config.kill_grace;
-  options.cancel_fd = cancel_fd;
-  options.env = job.JobEnv();
-  for (const char* name : {"PATH", "HOME", "LANG", "TMPDIR"}) {
-    if (const char* value = std::getenv(name))
-      options.env.push_back(fmt::format("{}={}", name, value));
-  }
-  options.catalog.search_path = DefaultPluginSearchPath();
-  options.catalog.worker.memory_limit_bytes = config.limits.memory_bytes;
-
-  StageReport report = RunStage(options, log);
+  StageReport report = RunStage(*options, log);
   int code = ExitCodeFor(report.status);
   if (code == kExitPassed) return 0;
   if (code == kExitStageFailed) {

@@ -1,0 +1,5 @@
+// stagehostDeploy(config: ...): the deploy stage through the stagehost step; same arguments minus 'stage'.
+
+def call(Map args = [:]) {
+  return stagehost(args + [stage: 'deploy'])
+}

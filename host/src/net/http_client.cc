@@ -1,0 +1,287 @@
+// libcurl adapter behind HttpClient: one easy handle per client keeps its connection alive.
+#include "net/http_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+#include <utility>
+
+namespace stagehost::net {
+namespace {
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Transfer {
+  const Request* request = nullptr;
+  Response* response = nullptr;
+  const std::atomic<bool>* abort = nullptr;
+  std::uint64_t body_sent = 0;
+  bool aborted_by_caller = false;
+  bool body_read_failed = false;
+  int body_errno = 0;
+};
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  // A new status line (after a 100 Continue, say) starts a new header block.
+  if (line.starts_with("HTTP/")) {
+    transfer->response->headers.clear();
+    return line.size();
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return line.size();
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) {
+      s.remove_suffix(1);
+    }
+    return s;
+  };
+  transfer->response->headers.push_back(
+      {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
+  return line.size();
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (transfer->request->on_body) {
+    if (!transfer->request->on_body(std::string_view(data, n))) {
+      transfer->aborted_by_caller = true;
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return n;
+  }
+  transfer->response->body.append(data, n);
+  return n;
+}
+
+size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const Request& request = *transfer->request;
+  std::uint64_t left = request.body_length - transfer->body_sent;
+  size_t want = static_cast<size_t>(std::min<std::uint64_t>(left, size * count));
+  if (want == 0) return 0;
+  ssize_t got;
+  do {
+    got = pread(request.body_fd, buffer, want,
+                static_cast<off_t>(request.body_offset + transfer->body_sent));
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) {
+    // A file that shrank under us must not turn into a silently short body.
+    transfer->body_read_failed = true;
+    transfer->body_errno = got < 0 ? errno : 0;
+    return CURL_READFUNC_ABORT;
+  }
+  transfer->body_sent += static_cast<std::uint64_t>(got);
+  return static_cast<size_t>(got);
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t upload_total, curl_off_t upload_now) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->abort != nullptr && transfer->abort->load(std::memory_order_relaxed)) return 1;
+  if (transfer->request->on_upload_progress && upload_total > 0) {
+    transfer->request->on_upload_progress(static_cast<std::uint64_t>(upload_now),
+                                          static_cast<std::uint64_t>(upload_total));
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::optional<std::string> Response::Header(std::string_view name) const {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->name.size() == name.size() &&
+        strncasecmp(it->name.data(), name.data(), name.size()) == 0) {
+      return it->value;
+    }
+  }
+  return std::nullopt;
+}
+
+struct HttpClient::Impl {
+  ClientOptions options;
+  CURL* curl = nullptr;
+  // The multi interface only so a transfer can be polled with a short timeout: an abort flag is
+  // then seen within ~100 ms even while the server sends nothing. It also owns the connection.
+  CURLM* multi = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+
+  // Runs the configured transfer; sets *aborted when the abort flag ended it.
+  CURLcode Perform(bool* aborted);
+};
+
+CURLcode HttpClient::Impl::Perform(bool* aborted) {
+  *aborted = false;
+  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  int running = 1;
+  while (true) {
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+        if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
+          result = message->data.result;
+        }
+      }
+      break;
+    }
+    if (options.abort != nullptr && options.abort->load(std::memory_order_relaxed)) {
+      *aborted = true;
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  curl_multi_remove_handle(multi, curl);
+  return result;
+}
+
+HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()) {
+  GlobalInitOnce();
+  impl_->options = std::move(options);
+  impl_->curl = curl_easy_init();
+  impl_->multi = curl_multi_init();
+}
+
+HttpClient::~HttpClient() {
+  if (!impl_) return;
+  if (impl_->curl != nullptr) curl_easy_cleanup(impl_->curl);
+  if (impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
+}
+
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+
+Result<Response> HttpClient::Send(const Request& request) {
+  CURL* curl = impl_->curl;
+  if (curl == nullptr || impl_->multi == nullptr) {
+    return Internal("libcurl could not create a handle");
+  }
+  // Reset keeps the live connection and the DNS cache; only the options go.
+  curl_easy_reset(curl);
+
+  Response response;
+  Transfer transfer;
+  transfer.request = &request;
+  transfer.response = &response;
+  transfer.abort = impl_->options.abort;
+  impl_->error[0] = '\0';
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, impl_->error);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.timeouts.connect.count()));
+  if (request.timeouts.total.count() > 0) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeouts.total.count()));
+  }
+  long idle_seconds = std::max<long>(1, (request.timeouts.idle.count() + 999) / 1000);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, idle_seconds);
+  if (!impl_->options.user_agent.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
+  }
+  if (!impl_->options.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, impl_->options.ca_file.c_str());
+  }
+  if (!impl_->options.cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, impl_->options.cert_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, impl_->options.key_file.c_str());
+  }
+
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+
+  bool has_body = request.body_fd >= 0 || !request.body.empty() || request.method == "POST" ||
+                  request.method == "PUT" || request.method == "PATCH";
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (has_body) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    if (request.body_fd >= 0) {
+      curl_easy_setopt(curl, CURLOPT_READFUNCTION, OnReadBody);
+      curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body_length));
+    } else {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+    if (request.method != "POST") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  curl_slist* headers = nullptr;
+  // A 100-continue round trip costs a full RTT per PATCH and confuses some proxies.
+  headers = curl_slist_append(headers, "Expect:");
+  for (const auto& header : request.headers) {
+    std::string line = header.name + ": " + header.value;
+    headers = curl_slist_append(headers, line.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  bool aborted = false;
+  CURLcode code = impl_->Perform(&aborted);
+  curl_slist_free_all(headers);
+  // Nothing of the request may outlive this call inside the handle.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+
+  if (code != CURLE_OK) {
+    if (aborted || code == CURLE_ABORTED_BY_CALLBACK ||
+        (code == CURLE_WRITE_ERROR && transfer.aborted_by_caller)) {
+      return Cancelled(fmt::format("{} {}: aborted", request.method, request.url));
+    }
+    if (transfer.body_read_failed) {
+      return Internal(fmt::format(
+          "{} {}: reading the request body failed at byte {}: {}", request.method, request.url,
+          transfer.body_sent,
+          transfer.body_errno != 0 ? strerror(transfer.body_errno) : "file shorter than expected"));
+    }
+    std::string detail = impl_->error[0] != '\0' ? impl_->error : curl_easy_strerror(code);
+    return Unavailable(fmt::format("{} {}: {}", request.method, request.url, detail));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string UrlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace stagehost::net

@@ -1,0 +1,366 @@
+"""The native runner against the fake GitLab: job flow, trace rules and reliability.md faults.
+
+Each test checks reliability.md §1: the server's trace equals what the job printed, masked (no
+byte lost), accepted ranges are contiguous (none duplicated), one correct final state, and
+bounded request counts. The fake records protocol violations; every test asserts there are none."""
+
+import os
+import re
+import signal
+import stat
+import subprocess
+import time
+import tomllib
+
+import pytest
+
+from conftest import STAGEHOST, wait_until, write_config
+from fake_server import FakeGitLab, assert_ranges_contiguous
+
+TOKEN = "glrt-test-runner-token"
+STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z 00O ", re.M)
+SECTION = re.compile(rb"section_(start|end):\d+:")
+
+
+@pytest.fixture
+def fake():
+    with FakeGitLab(interval="1") as server:
+        server.add_runner(TOKEN)
+        yield server
+
+
+def check_job(fake, job, state="success"):
+    final = fake.wait_final(job, timeout=60)
+    assert final is not None, "no final state"
+    assert final["state"] == state, final
+    assert len(job.finals) == 1
+    assert fake.violations == []
+    assert_ranges_contiguous(job)
+    assert job.after_terminal == 0, "requests after the final state"
+    return final
+
+
+def plain(job):
+    """The trace without per-line stamps and section times: what the job printed, masked."""
+    return SECTION.sub(rb"section_\1:T:", STAMP.sub(b"", bytes(job.trace)))
+
+
+def start(fake, tmp_path, runner_process, once=True, **options):
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, **options)
+    return runner_process(config, once=once)
+
+
+def test_register_verifies_writes_0600_and_never_prints_the_token(fake, tmp_path):
+    config = tmp_path / "etc" / "config.toml"
+    done = subprocess.run([STAGEHOST, "gitlab", "register", "--url", fake.url, "--token", TOKEN,
+                           "--config", str(config), "--name", "gpu-1"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert TOKEN not in done.stdout + done.stderr
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    written = tomllib.loads(config.read_text())
+    assert written["concurrent"] >= 1
+    assert written["runners"][0]["name"] == "gpu-1"
+    assert written["runners"][0]["token"] == TOKEN and written["runners"][0]["id"] == 12
+    bad = subprocess.run([STAGEHOST, "gitlab", "register", "--url", fake.url, "--token",
+                          "glrt-unknown-token", "--config", str(tmp_path / "x.toml")],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "403" in bad.stderr and "glrt-unknown" not in bad.stderr
+    legacy = subprocess.run([STAGEHOST, "gitlab", "register", "--url", fake.url, "--token",
+                             "GR1348941abc", "--config", str(tmp_path / "y.toml")],
+                            capture_output=True, text=True, timeout=30)
+    assert legacy.returncode == 2 and "glrt-" in legacy.stderr
+
+
+def test_job_runs_script_and_after_script_with_masked_sections(fake, tmp_path, runner_process):
+    secret = "s3cr3t-Value-42x"
+    job = fake.enqueue_job(
+        ["echo \"value=$MY_SECRET\"", "echo token glpat-AbCdEf123456", "echo dir=$CI_PROJECT_DIR",
+         "printf 'no newline'"],
+        after_script=["echo after $CI_JOB_ID"],
+        variables=[{"key": "MY_SECRET", "value": secret, "public": False, "masked": True}])
+    runner = start(fake, tmp_path, runner_process)
+    assert runner.wait() == 0, runner.log()
+    final = check_job(fake, job)
+    assert final["output"]["bytesize"] == len(job.trace)
+    text = plain(job)
+    assert secret.encode() not in bytes(job.trace)
+    assert job.token.encode() not in bytes(job.trace)
+    assert b"value=[MASKED]\n" in text
+    assert b"token glpat-[MASKED]\n" in text
+    assert f"dir={tmp_path / 'builds' / 'group/demo'}".encode() in text
+    assert f"after {job.id}\n".encode() in text
+    for name in (b"prepare_executor", b"get_sources", b"step_script", b"after_script"):
+        assert b"section_start:T:" + name in text and b"section_end:T:" + name in text
+    assert STAMP.match(bytes(job.trace)), "lines carry timestamps"
+    assert TOKEN not in runner.log()
+
+
+def test_script_failure_reports_exit_code_and_still_runs_after_script(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["echo before", "exit 7", "echo never"], after_script=["echo cleanup"])
+    runner = start(fake, tmp_path, runner_process)
+    runner.wait()
+    final = check_job(fake, job, state="failed")
+    assert final["failure_reason"] == "script_failure" and final["exit_code"] == 7
+    text = plain(job)
+    assert b"before\n" in text and b"never\n" not in text and b"cleanup\n" in text
+
+
+def test_live_trace_arrives_while_the_job_runs(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["for i in $(seq 1 20); do echo tick $i; sleep 0.1; done"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    wait_until(lambda: b"tick 5\n" in bytes(job.trace), timeout=20)
+    assert not job.finals, "the first lines arrived before the job ended"
+    runner.wait()
+    check_job(fake, job)
+    assert re.findall(rb"^tick (\d+)$", plain(job), re.M) == [str(i).encode() for i in range(1, 21)]
+
+
+def test_r1_5xx_burst_and_random_errors_lose_nothing(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["for i in $(seq 1 60); do echo line $i; sleep 0.1; done"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    wait_until(lambda: b"line 3" in bytes(job.trace), timeout=20)
+    fake.burst(4, then_random=0.2)
+    burst_end = time.monotonic() + 4
+    runner.wait(timeout=60)
+    check_job(fake, job)
+    rows = re.findall(rb"^line (\d+)$", plain(job), re.M)
+    assert [int(r) for r in rows] == list(range(1, 61))
+    after = [t for t, m, p, s in fake.requests if m == "PATCH" and s == 202 and t > burst_end]
+    assert after and after[0] - burst_end <= 5, "caught up within 5 s of the burst"
+
+
+def test_r2_retry_after_is_honoured(fake, tmp_path, runner_process):
+    fake.script("trace", {"status": 429, "headers": {"Retry-After": "2"}})
+    job = fake.enqueue_job(["echo first", "sleep 3", "echo second"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    runner.wait()
+    check_job(fake, job)
+    times = [t for t, method, path, status in fake.requests if method == "PATCH"]
+    refused = [t for t, method, path, status in fake.requests if status == 429]
+    assert len(refused) == 1
+    later = [t for t in times if t > refused[0]]
+    assert later and later[0] - refused[0] >= 1.9, "a request came before Retry-After expired"
+
+
+def test_r3_r4_416_in_both_directions(fake, tmp_path, runner_process):
+    # R3: the server lost its tail (shorter Range); R4: a PATCH was applied but its answer lost.
+    fake.script("trace", {"action": "pass"}, {"action": "lose_tail", "keep": 10},
+                {"action": "drop_after_commit"})
+    job = fake.enqueue_job(["for i in $(seq 1 30); do echo row $i; sleep 0.05; done"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    runner.wait()
+    check_job(fake, job)
+    rows = re.findall(rb"^row (\d+)$", plain(job), re.M)
+    assert [int(r) for r in rows] == list(range(1, 31))
+
+
+def test_r6_stalled_request_times_out_and_recovers(fake, tmp_path, runner_process):
+    fake.script("trace", {"action": "stall", "seconds": 30})
+    job = fake.enqueue_job(["echo one", "sleep 1", "echo two"])
+    began = time.monotonic()
+    runner = start(fake, tmp_path, runner_process, request_idle_timeout_seconds=2,
+                   trace_interval_initial_seconds=0.2)
+    runner.wait(timeout=60)
+    check_job(fake, job)
+    assert time.monotonic() - began < 20, "recovered well before the stall ended"
+    assert b"one\n" in plain(job) and b"two\n" in plain(job)
+
+
+def test_r8_outage_across_job_end_still_reports(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["echo start", "sleep 1", "echo end"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    wait_until(lambda: b"start" in bytes(job.trace), timeout=20)
+    fake.outage(6)
+    runner.wait(timeout=90)
+    check_job(fake, job)
+    assert b"end\n" in plain(job)
+    assert any(status == "down" for _, _, _, status in fake.requests)
+
+
+def test_r10_graceful_cancel_of_a_silent_job(fake, tmp_path, runner_process):
+    marker = tmp_path / "term"
+    job = fake.enqueue_job([f"trap 'echo got-term > {marker}; exit 143' TERM", "echo waiting",
+                            "sleep 60 & wait"], after_script=["echo after-cancel"])
+    runner = start(fake, tmp_path, runner_process, cancel_check_seconds=1.0)
+    wait_until(lambda: b"waiting" in bytes(job.trace), timeout=20)
+    time.sleep(0.5)
+    asked = time.monotonic()
+    fake.cancel(job, graceful=True)
+    wait_until(marker.exists, timeout=10)
+    latency = time.monotonic() - asked
+    assert latency <= 2.5, f"SIGTERM {latency:.2f} s after the cancel"
+    runner.wait()
+    check_job(fake, job, state="failed")
+    assert job.state == "canceled"
+    assert b"after-cancel\n" in plain(job)
+
+
+def test_r10_hard_cancel_and_plain_403_stop_everything(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["for i in $(seq 1 200); do echo x $i; sleep 0.05; done"],
+                           after_script=["echo should-not-run"])
+    runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
+    wait_until(lambda: b"x 3\n" in bytes(job.trace), timeout=20)
+    fake.cancel(job, graceful=False)
+    assert runner.wait(timeout=30) == 1
+    time.sleep(0.5)
+    assert not job.finals
+    assert job.after_terminal <= 1, "nothing but the request that learned of it"
+    assert b"should-not-run" not in bytes(job.trace)
+
+
+def test_r10_persistent_404_aborts_after_the_horizon(fake, tmp_path, runner_process):
+    fake.script("trace", *([404] * 200))
+    job = fake.enqueue_job(["for i in $(seq 1 100); do echo y $i; sleep 0.1; done"])
+    began = time.monotonic()
+    runner = start(fake, tmp_path, runner_process, not_found_horizon_seconds=2,
+                   trace_interval_initial_seconds=0.2)
+    assert runner.wait(timeout=30) == 1
+    assert time.monotonic() - began < 9, "aborted after the horizon, not at the job's end"
+    assert "404" in runner.log()
+
+
+def test_r11_412_resends_the_whole_trace(fake, tmp_path, runner_process):
+    fake.final_412_once = True
+    job = fake.enqueue_job(["seq 1 2000"])
+    runner = start(fake, tmp_path, runner_process)
+    runner.wait()
+    check_job(fake, job)
+    assert ("reset",) in job.ranges
+    assert [int(n) for n in re.findall(rb"^(\d+)$", plain(job), re.M)] == list(range(1, 2001))
+
+
+def test_final_state_202_waits_and_repeats(fake, tmp_path, runner_process):
+    fake.final_202 = 2
+    job = fake.enqueue_job(["echo ok"])
+    runner = start(fake, tmp_path, runner_process)
+    runner.wait()
+    check_job(fake, job)
+    assert len(job.final_attempts) == 3
+
+
+def test_r13_output_limit_cuts_on_utf8_and_the_job_continues(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["for i in $(seq 1 400); do echo 'héllo wörld ✓ ünïcödé'; done",
+                            "echo finished > done.txt", "test -f done.txt"])
+    runner = start(fake, tmp_path, runner_process, timestamps=False, _entry={"output_limit": 2})
+    runner.wait()
+    final = check_job(fake, job)
+    notice = (b"\n\x1b[33;1mJob's log exceeded limit of 2048 bytes.\nJob execution will continue "
+              b"but no more output will be collected.\x1b[0;m\n")
+    trace = bytes(job.trace)
+    assert trace.count(notice) == 1 and trace.endswith(notice)
+    body = trace[: -len(notice)]
+    assert 2048 - 3 <= len(body) <= 2048
+    body.decode("utf-8")  # the cut never splits a character
+    assert final["output"]["bytesize"] == len(trace)
+
+
+def test_r14_secrets_split_across_writes_never_leak(fake, tmp_path, runner_process):
+    secrets = ["abcabcabd-xyz", "s3cr3ts3cr3tX", "aaaaaaab"]
+    # Each secret printed in 1-byte writes, after a partial copy of itself, on stdout and stderr.
+    lines = []
+    for s in secrets:
+        pieces = " ".join(f"'{c}'" for c in s)
+        lines.append(f"for c in {pieces}; do printf %s \"$c\"; sleep 0.01; done; echo")
+        lines.append(f"printf '%s' '{s[:5]}'; for c in {pieces}; do printf %s \"$c\" >&2; done; echo")
+    variables = [{"key": f"S{i}", "value": s, "public": False, "masked": True}
+                 for i, s in enumerate(secrets)]
+    job = fake.enqueue_job(lines, variables=variables)
+    runner = start(fake, tmp_path, runner_process, timestamps=False)
+    runner.wait()
+    check_job(fake, job)
+    trace = bytes(job.trace)
+    for s in secrets:
+        assert s.encode() not in trace
+    assert trace.count(b"[MASKED]") >= 2 * len(secrets) + 0
+
+
+def test_r16_bogus_interval_headers_neither_spin_nor_stall(fake, tmp_path, runner_process):
+    for value in ("0", "-5", "1000000000", "abc"):
+        fake.interval = value
+        job = fake.enqueue_job(["for i in $(seq 1 10); do echo v $i; sleep 0.1; done"])
+        runner = start(fake, tmp_path, runner_process)
+        began = time.monotonic()
+        runner.wait(timeout=60)
+        check_job(fake, job)
+        assert time.monotonic() - began < 15, value
+        assert job.patch_count + job.put_count < 40, f"{value}: {job.patch_count} PATCHes"
+        assert "out of bounds" in runner.log() or value == "0"
+
+
+def test_job_timeout_stops_the_script_and_runs_after_script(fake, tmp_path, runner_process):
+    job = fake.enqueue_job(["echo start", "sleep 30"], after_script=["echo after-timeout"],
+                           timeout=2)
+    began = time.monotonic()
+    runner = start(fake, tmp_path, runner_process)
+    runner.wait(timeout=60)
+    final = check_job(fake, job, state="failed")
+    assert final["failure_reason"] == "job_execution_timeout"
+    assert time.monotonic() - began < 12
+    assert b"after-timeout\n" in plain(job)
+
+
+def test_403_on_job_request_backs_off_instead_of_spinning(fake, tmp_path, runner_process):
+    config = write_config(tmp_path / "config.toml", fake.url, "glrt-not-registered",
+                          check_interval=0.1)
+    runner = runner_process(config, once=False)
+    time.sleep(3)
+    runner.signal(signal.SIGQUIT)
+    assert runner.wait(timeout=10) == 0
+    assert fake.count("POST", "/jobs/request") <= 6
+    assert "unhealthy" in runner.log()
+
+
+def test_concurrent_and_limit_are_honoured(fake, tmp_path, runner_process):
+    jobs = [fake.enqueue_job([f"echo start {i}", "sleep 1.2"]) for i in range(5)]
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, concurrent=2, runners=2)
+    fake.add_runner(TOKEN + "-2")
+    runner = runner_process(config, once=False)
+    wait_until(lambda: all(j.finals for j in jobs), timeout=60)
+    runner.signal(signal.SIGQUIT)
+    assert runner.wait(timeout=20) == 0
+    for job in jobs:
+        check_job(fake, job)
+    spans = []
+    for job in jobs:
+        starts = [t for t, m, p, s in fake.requests if m == "PUT" and p.endswith(f"/{job.id}")]
+        spans.append((starts[0], starts[-1]))
+    peak = max(sum(1 for a, b in spans if a <= t < b) for t, _ in spans)
+    assert peak <= 2
+
+
+def test_r17_sigquit_finishes_jobs_then_sigterm_aborts_and_reports(fake, tmp_path, runner_process):
+    slow = [fake.enqueue_job(["echo go", "sleep 2", "echo done"]) for _ in range(2)]
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, concurrent=2)
+    runner = runner_process(config, once=False)
+    wait_until(lambda: all(b"go" in bytes(j.trace) for j in slow), timeout=20)
+    runner.signal(signal.SIGQUIT)
+    quit_at = time.monotonic()
+    assert runner.wait(timeout=30) == 0
+    for job in slow:
+        check_job(fake, job)
+    polls = [t for t, m, p, s in fake.requests if p.endswith("/jobs/request") and t > quit_at + 0.1]
+    assert polls == [], "polled after SIGQUIT"
+
+    long_jobs = [fake.enqueue_job(["echo go", "sleep 60"]) for _ in range(2)]
+    runner = runner_process(config, once=False)
+    wait_until(lambda: all(b"go" in bytes(j.trace) for j in long_jobs), timeout=20)
+    runner.signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) == 1
+    for job in long_jobs:
+        final = check_job(fake, job, state="failed")
+        assert final["failure_reason"] == "runner_system_failure"
+
+
+def test_second_sigterm_exits_at_once(fake, tmp_path, runner_process):
+    fake.script("final", *([503] * 100))
+    job = fake.enqueue_job(["echo go", "sleep 60"])
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, shutdown_timeout=60)
+    runner = runner_process(config, once=False)
+    wait_until(lambda: b"go" in bytes(job.trace), timeout=20)
+    runner.signal(signal.SIGTERM)
+    time.sleep(1.5)
+    runner.signal(signal.SIGTERM)
+    began = time.monotonic()
+    assert runner.wait(timeout=10) == 2
+    assert time.monotonic() - began < 5
