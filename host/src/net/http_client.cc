@@ -1,7 +1,6 @@
 // libcurl adapter behind HttpClient: one easy handle per client keeps its connection alive.
 #include "net/http_client.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <strings.h>
 #include <unistd.h>
@@ -10,13 +9,10 @@
 #include <mutex>
 #include <utility>
 
+#include "net/curl_library.h"
+
 namespace stagehost::net {
 namespace {
-
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct Transfer {
   const Request* request = nullptr;
@@ -108,6 +104,8 @@ std::optional<std::string> Response::Header(std::string_view name) const {
 }
 
 struct HttpClient::Impl {
+  const CurlLibrary* lib = nullptr;  // null when libcurl could not be loaded
+  std::string load_error;
   ClientOptions options;
   CURL* curl = nullptr;
   // The multi interface only so a transfer can be polled with a short timeout: an abort flag is
@@ -121,17 +119,17 @@ struct HttpClient::Impl {
 
 CURLcode HttpClient::Impl::Perform(bool* aborted) {
   *aborted = false;
-  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
+  if (lib->multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
   CURLcode result = CURLE_OK;
   int running = 1;
   while (true) {
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+    if (lib->multi_perform(multi, &running) != CURLM_OK) {
       result = CURLE_FAILED_INIT;
       break;
     }
     if (running == 0) {
       int left = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+      while (CURLMsg* message = lib->multi_info_read(multi, &left)) {
         if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
           result = message->data.result;
         }
@@ -143,35 +141,43 @@ CURLcode HttpClient::Impl::Perform(bool* aborted) {
       result = CURLE_ABORTED_BY_CALLBACK;
       break;
     }
-    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    lib->multi_poll(multi, nullptr, 0, 100, nullptr);
   }
-  curl_multi_remove_handle(multi, curl);
+  lib->multi_remove_handle(multi, curl);
   return result;
 }
 
 HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()) {
-  GlobalInitOnce();
   impl_->options = std::move(options);
-  impl_->curl = curl_easy_init();
-  impl_->multi = curl_multi_init();
+  Result<const CurlLibrary*> lib = Curl();
+  if (!lib.ok()) {
+    impl_->load_error = lib.status().message();
+    return;
+  }
+  impl_->lib = *lib;
+  impl_->curl = impl_->lib->easy_init();
+  impl_->multi = impl_->lib->multi_init();
 }
 
 HttpClient::~HttpClient() {
-  if (!impl_) return;
-  if (impl_->curl != nullptr) curl_easy_cleanup(impl_->curl);
-  if (impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
+  if (!impl_ || impl_->lib == nullptr) return;
+  const CurlLibrary* lib = impl_->lib;
+  if (impl_->curl != nullptr) lib->easy_cleanup(impl_->curl);
+  if (impl_->multi != nullptr) lib->multi_cleanup(impl_->multi);
 }
 
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 Result<Response> HttpClient::Send(const Request& request) {
+  if (impl_->lib == nullptr) return Unavailable(impl_->load_error);
+  const CurlLibrary* lib = impl_->lib;
   CURL* curl = impl_->curl;
   if (curl == nullptr || impl_->multi == nullptr) {
     return Internal("libcurl could not create a handle");
   }
   // Reset keeps the live connection and the DNS cache; only the options go.
-  curl_easy_reset(curl);
+  lib->easy_reset(curl);
 
   Response response;
   Transfer transfer;
@@ -180,77 +186,77 @@ Result<Response> HttpClient::Send(const Request& request) {
   transfer.abort = impl_->options.abort;
   impl_->error[0] = '\0';
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, impl_->error);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+  lib->easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  lib->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib->easy_setopt(curl, CURLOPT_ERRORBUFFER, impl_->error);
+  lib->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  lib->easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  lib->easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  lib->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.timeouts.connect.count()));
   if (request.timeouts.total.count() > 0) {
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeouts.total.count()));
+    lib->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeouts.total.count()));
   }
   long idle_seconds = std::max<long>(1, (request.timeouts.idle.count() + 999) / 1000);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, idle_seconds);
+  lib->easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  lib->easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, idle_seconds);
   if (!impl_->options.user_agent.empty()) {
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
+    lib->easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
   }
   if (!impl_->options.ca_file.empty()) {
-    curl_easy_setopt(curl, CURLOPT_CAINFO, impl_->options.ca_file.c_str());
+    lib->easy_setopt(curl, CURLOPT_CAINFO, impl_->options.ca_file.c_str());
   }
   if (!impl_->options.cert_file.empty()) {
-    curl_easy_setopt(curl, CURLOPT_SSLCERT, impl_->options.cert_file.c_str());
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, impl_->options.key_file.c_str());
+    lib->easy_setopt(curl, CURLOPT_SSLCERT, impl_->options.cert_file.c_str());
+    lib->easy_setopt(curl, CURLOPT_SSLKEY, impl_->options.key_file.c_str());
   }
 
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  lib->easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  lib->easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  lib->easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  lib->easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  lib->easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  lib->easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  lib->easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
 
   bool has_body = request.body_fd >= 0 || !request.body.empty() || request.method == "POST" ||
                   request.method == "PUT" || request.method == "PATCH";
   if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    lib->easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (has_body) {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    lib->easy_setopt(curl, CURLOPT_POST, 1L);
     if (request.body_fd >= 0) {
-      curl_easy_setopt(curl, CURLOPT_READFUNCTION, OnReadBody);
-      curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+      lib->easy_setopt(curl, CURLOPT_READFUNCTION, OnReadBody);
+      lib->easy_setopt(curl, CURLOPT_READDATA, &transfer);
+      lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body_length));
     } else {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+      lib->easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+      lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
     }
     if (request.method != "POST") {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      lib->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
   } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    lib->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
   curl_slist* headers = nullptr;
   // A 100-continue round trip costs a full RTT per PATCH and confuses some proxies.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = lib->slist_append(headers, "Expect:");
   for (const auto& header : request.headers) {
     std::string line = header.name + ": " + header.value;
-    headers = curl_slist_append(headers, line.c_str());
+    headers = lib->slist_append(headers, line.c_str());
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  lib->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   bool aborted = false;
   CURLcode code = impl_->Perform(&aborted);
-  curl_slist_free_all(headers);
+  lib->slist_free_all(headers);
   // Nothing of the request may outlive this call inside the handle.
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  lib->easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
 
   if (code != CURLE_OK) {
     if (aborted || code == CURLE_ABORTED_BY_CALLBACK ||
@@ -263,10 +269,10 @@ Result<Response> HttpClient::Send(const Request& request) {
           transfer.body_sent,
           transfer.body_errno != 0 ? strerror(transfer.body_errno) : "file shorter than expected"));
     }
-    std::string detail = impl_->error[0] != '\0' ? impl_->error : curl_easy_strerror(code);
+    std::string detail = impl_->error[0] != '\0' ? impl_->error : lib->easy_strerror(code);
     return Unavailable(fmt::format("{} {}: {}", request.method, request.url, detail));
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  lib->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
