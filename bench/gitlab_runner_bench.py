@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "gitlab_runner"))
-from fake_server import FakeGitLab  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fake_gitlab"))
+from fake_gitlab import FakeGitLab  # noqa: E402
 
 TOKEN = "glrt-bench-runner"
 
@@ -62,7 +62,7 @@ def trickle(binary, work, seconds, interval_header, initial):
                   "    sys.stdout.write('L%06d %.6f %s\\n' % (i, time.monotonic(), 'x' * 30)); sys.stdout.flush()\n"
                   "    time.sleep(0.1)\n")
         (work / "trickle.py").write_text(script)
-        job = fake.enqueue_job([f"/usr/bin/python3 {work / 'trickle.py'}"])
+        job = fake.job(fake.enqueue_job([f"/usr/bin/python3 {work / 'trickle.py'}"]))
         cfg = config(work / "trickle.toml", fake.url, trace_interval_initial_seconds=initial,
                      trace_interval_min_seconds=0.2)
         run_runner(binary, cfg)
@@ -108,7 +108,8 @@ def firehose(binary, work, mib):
         variables = [{"key": f"S{i}", "value": s, "public": False, "masked": True}
                      for i, s in enumerate(secrets)]
         marker = work / "firehose.end"
-        job = fake.enqueue_job([f"/usr/bin/python3 {generator} 2>{marker}"], variables=variables)
+        job = fake.job(fake.enqueue_job([f"/usr/bin/python3 {generator} 2>{marker}"],
+                                        variables=variables))
         cfg = config(work / "firehose.toml", fake.url, timestamps=True)
         began = time.monotonic()
         code, rss = run_runner(binary, cfg)
@@ -121,7 +122,7 @@ def firehose(binary, work, mib):
                 "ingest_mb_s": int(sent) / child_seconds / 1e6,
                 "exit_to_server": last_patch - float(end), "rss_kib": rss,
                 "server_bytes": len(job.trace), "leaked": leaked, "exit": code,
-                "wall": time.monotonic() - began, "violations": list(fake.violations)}
+                "wall": time.monotonic() - began, "violations": fake.check()}
 
 
 def cancel(binary, work, rounds):
@@ -130,8 +131,8 @@ def cancel(binary, work, rounds):
         fake.add_runner(TOKEN)
         for i in range(rounds):
             marker = work / f"term-{i}"
-            job = fake.enqueue_job([f"trap 'date +%s.%N > {marker}; exit 143' TERM", "echo ready",
-                                    "sleep 120 & wait"])
+            job = fake.job(fake.enqueue_job([f"trap 'date +%s.%N > {marker}; exit 143' TERM",
+                                             "echo ready", "sleep 120 & wait"]))
             cfg = config(work / "cancel.toml", fake.url)
             proc = subprocess.Popen([binary, "gitlab", "runner", "--config", str(cfg), "--once"],
                                     stderr=subprocess.DEVNULL)
