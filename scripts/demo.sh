@@ -34,6 +34,11 @@ run_stage() {  # run_stage LABEL STAGE [ARGS...]
   esac
 }
 
+# deploy signs its provenance with a throwaway Ed25519 key made for this run (never on disk); its
+# state and store (out/demo/deploy-state, deploy-store) went with the rm -rf above.
+DEPLOY_SIGNING_KEY=$(openssl genpkey -algorithm ed25519)
+export DEPLOY_SIGNING_KEY
+
 # The stage plugins built into this tree, one per stage type, configured for the example project.
 "$stagehost" plugins list --json >"$out/plugins.json"
 for stage in unit-test model-validation security-scan deploy; do

@@ -17,6 +17,7 @@ packages=(
   nginx libnginx-mod-http-dav-ext   # deploy: rollout driver and WebDAV PUT target (tests)
   prometheus                        # deploy analysis and runner metrics, scraped in the tests
   in-toto                           # verifies the deploy stage's provenance in the tests
+  openssl                           # the demo makes a throwaway Ed25519 key for the deploy stage
   python3-jenkins groovy            # fake Jenkins fidelity check; shared-library syntax check
 )
 # Node.js for the pinned npm tools (package-lock.json): Debian's, unless the machine has one already
