@@ -35,8 +35,14 @@ JobReporter::JobReporter(const RunnerEntry& runner, int64_t job_id, std::string 
   retry_not_before_ = Clock::now();
 }
 
-JobReporter::~JobReporter() {
-  stop_live_ = true;
+JobReporter::~JobReporter() { StopLive(); }
+
+void JobReporter::StopLive() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    stop_live_ = true;
+  }
+  sleep_cv_.notify_all();
   trace_->Wake();
   if (live_thread_.joinable()) live_thread_.join();
 }
@@ -52,9 +58,10 @@ void JobReporter::ForceStop() {
   sleep_cv_.notify_all();
 }
 
-bool JobReporter::SleepUntil(Clock::time_point until) {
+bool JobReporter::SleepUntil(Clock::time_point until, bool live) {
   std::unique_lock<std::mutex> lock(sleep_mutex_);
-  sleep_cv_.wait_until(lock, until, [&] { return force_stop_.load(); });
+  sleep_cv_.wait_until(lock, until,
+                       [&] { return force_stop_.load() || (live && stop_live_.load()); });
   return !force_stop_.load();
 }
 
@@ -181,13 +188,15 @@ void JobReporter::Heartbeat() {
 void JobReporter::LiveLoop() {
   Clock::time_point next_tick = Clock::now() + interval_;
   while (!stop_live_ && !aborted_) {
+    if (Clock::now() < retry_not_before_) {
+      // Backing off: pending data must not wake us early (that would spin until the retry time).
+      SleepUntil(retry_not_before_, /*live=*/true);
+      continue;
+    }
     Clock::time_point heartbeat_due = last_contact_ + runner_.cancel_check_interval;
-    Clock::time_point wake = std::min(next_tick, heartbeat_due);
-    wake = std::max(wake, retry_not_before_);
-    trace_->WaitForData(acked_, wake);
+    trace_->WaitForData(acked_, std::min(next_tick, heartbeat_due));
     if (stop_live_ || aborted_) break;
     Clock::time_point now = Clock::now();
-    if (now < retry_not_before_) continue;
     bool full_patch_pending = trace_->size() >= acked_ + kMaxPatchBytes;
     if (now >= next_tick || full_patch_pending) {
       if (SendPending(false) == SendResult::kStop) break;
@@ -201,9 +210,7 @@ void JobReporter::LiveLoop() {
 }
 
 bool JobReporter::Finish(const FinalState& state, milliseconds horizon) {
-  stop_live_ = true;
-  trace_->Wake();
-  if (live_thread_.joinable()) live_thread_.join();
+  StopLive();
   if (aborted_) return false;
 
   const Clock::time_point deadline = Clock::now() + horizon;
@@ -212,7 +219,7 @@ bool JobReporter::Finish(const FinalState& state, milliseconds horizon) {
   net::Backoff final_backoff(milliseconds(500), milliseconds(30'000));
   auto wait_or_give_up = [&](milliseconds wait) {
     Clock::time_point until = std::min(Clock::now() + wait, deadline);
-    return SleepUntil(until) && Clock::now() < deadline;
+    return SleepUntil(until, /*live=*/false) && Clock::now() < deadline;
   };
   bool reported_retry = false;
   while (!force_stop_) {

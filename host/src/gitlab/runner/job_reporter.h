@@ -59,6 +59,7 @@ class JobReporter {
   enum class SendResult { kDone, kRetryLater, kStop };
 
   void LiveLoop();
+  void StopLive();
   SendResult SendPending(bool final_flush);
   void Heartbeat();
   // Job-Status, 403 and the interval header: what every answer may carry.
@@ -66,8 +67,9 @@ class JobReporter {
   void ApplyInterval(const std::string& raw);
   void Abort(const std::string& why);
   void RetryAfter(const JobAnswer* answer);
-  // Sleeps until `until` or ForceStop; false when stopped.
-  bool SleepUntil(std::chrono::steady_clock::time_point until);
+  // Sleeps until `until`, ForceStop, or (when `live`) the end of the live phase; false when
+  // force-stopped.
+  bool SleepUntil(std::chrono::steady_clock::time_point until, bool live);
 
   const RunnerEntry runner_;
   const int64_t job_id_;
