@@ -117,11 +117,12 @@ def firehose(binary, work, mib):
         _, start, end, sent = marker.read_text().split()
         child_seconds = float(end) - float(start)
         last_patch = max(t for _, t in job.first_byte_times)
-        leaked = any(s.encode() in bytes(job.trace) for s in secrets)
+        trace = bytes(job.trace)  # read the server's copy once (1.3 GiB with stamps)
+        leaked = any(s.encode() in trace for s in secrets)
         return {"bytes": int(sent), "child_seconds": child_seconds,
                 "ingest_mb_s": int(sent) / child_seconds / 1e6,
                 "exit_to_server": last_patch - float(end), "rss_kib": rss,
-                "server_bytes": len(job.trace), "leaked": leaked, "exit": code,
+                "server_bytes": len(trace), "leaked": leaked, "exit": code,
                 "wall": time.monotonic() - began, "violations": fake.check()}
 
 
