@@ -84,7 +84,8 @@ def trickle(binary, work, seconds, interval_header, initial):
 
 
 def firehose(binary, work, mib):
-    with FakeGitLab(interval="3") as fake:
+    # GitLab's default 100 MB trace limit would end the job early: lift it for the firehose.
+    with FakeGitLab(interval="3", trace_size_limit=None) as fake:
         fake.add_runner(TOKEN)
         secrets = [f"masked-value-{i:02d}-" + "k" * (8 + (i * 3) % 48) for i in range(20)]
         generator = work / "firehose.py"
