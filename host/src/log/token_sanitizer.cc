@@ -29,8 +29,20 @@ TokenSanitizer::TokenSanitizer(ByteSink* downstream, std::vector<std::string> to
   }
   for (const Prefix& prefix : prefixes_) {
     may_start_[static_cast<unsigned char>(prefix.text[0])] = true;
+    if (prefix.text.size() >= 2) {
+      may_start_pair_.set(PairIndex(prefix.text[0], prefix.text[1]));
+    } else {
+      for (int second = 0; second < 256; ++second) {
+        may_start_pair_.set(PairIndex(prefix.text[0], static_cast<char>(second)));
+      }
+    }
     longest_ = std::max(longest_, prefix.text.size());
   }
+}
+
+size_t TokenSanitizer::PairIndex(char first, char second) {
+  return static_cast<size_t>(static_cast<unsigned char>(first)) << 8 |
+         static_cast<unsigned char>(second);
 }
 
 bool TokenSanitizer::InRun(RunKind kind, unsigned char c) {
@@ -68,9 +80,13 @@ Status TokenSanitizer::Process(std::string_view data) {
       in_run_ = false;
       continue;
     }
-    // Plain text: find the next byte that may start a prefix.
+    // Plain text: find the next byte that may start a prefix (the last byte of a write always
+    // may: its follower is unknown).
     size_t j = i;
-    while (j < n && !may_start_[static_cast<unsigned char>(data[j])]) ++j;
+    while (j < n && !(may_start_[static_cast<unsigned char>(data[j])] &&
+                      (j + 1 == n || may_start_pair_.test(PairIndex(data[j], data[j + 1]))))) {
+      ++j;
+    }
     if (j == n) {
       i = n;
       break;

@@ -1,6 +1,7 @@
 // TokenSanitizer: masks what follows known token prefixes (glpat-…) and secret URL parameters.
 #pragma once
 
+#include <bitset>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,11 +45,15 @@ class TokenSanitizer : public ByteSink {
   };
 
   static bool InRun(RunKind kind, unsigned char c);
+  static size_t PairIndex(char first, char second);
   Status Process(std::string_view data);
 
   ByteSink* downstream_;
   std::vector<Prefix> prefixes_;
   bool may_start_[256] = {};
+  // First two bytes of some prefix: most of the prefixes start "gl", and 'g' alone is common in
+  // logs, so the second byte rules out nearly every candidate before any comparison.
+  std::bitset<65536> may_start_pair_;
   size_t longest_ = 0;
   std::string held_;     // a possible partial prefix at the end of the last write
   bool in_run_ = false;  // inside a value being masked

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -60,16 +61,37 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+std::uint64_t BodySize(const Request& request) {
+  return request.body_prefix.size() + request.body_length + request.body_suffix.size();
+}
+
 size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const Request& request = *transfer->request;
-  std::uint64_t left = request.body_length - transfer->body_sent;
-  size_t want = static_cast<size_t>(std::min<std::uint64_t>(left, size * count));
-  if (want == 0) return 0;
+  // body_sent counts the whole body: prefix, then the file region, then the suffix.
+  const std::uint64_t prefix = request.body_prefix.size();
+  const std::uint64_t file_end = prefix + request.body_length;
+  std::uint64_t sent = transfer->body_sent;
+  std::uint64_t room = size * count;
+  if (sent < prefix) {
+    size_t n = static_cast<size_t>(std::min<std::uint64_t>(prefix - sent, room));
+    std::memcpy(buffer, request.body_prefix.data() + sent, n);
+    transfer->body_sent += n;
+    return n;
+  }
+  if (sent >= file_end) {
+    std::uint64_t done = sent - file_end;
+    size_t n =
+        static_cast<size_t>(std::min<std::uint64_t>(request.body_suffix.size() - done, room));
+    if (n > 0) std::memcpy(buffer, request.body_suffix.data() + done, n);
+    transfer->body_sent += n;
+    return n;
+  }
+  size_t want = static_cast<size_t>(std::min<std::uint64_t>(file_end - sent, room));
   ssize_t got;
   do {
     got = pread(request.body_fd, buffer, want,
-                static_cast<off_t>(request.body_offset + transfer->body_sent));
+                static_cast<off_t>(request.body_offset + (sent - prefix)));
   } while (got < 0 && errno == EINTR);
   if (got <= 0) {
     // A file that shrank under us must not turn into a silently short body.
@@ -230,7 +252,7 @@ Result<Response> HttpClient::Send(const Request& request) {
       lib->easy_setopt(curl, CURLOPT_READFUNCTION, OnReadBody);
       lib->easy_setopt(curl, CURLOPT_READDATA, &transfer);
       lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(request.body_length));
+                       static_cast<curl_off_t>(BodySize(request)));
     } else {
       lib->easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
       lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,

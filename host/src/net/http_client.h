@@ -41,6 +41,11 @@ struct Request {
   int body_fd = -1;
   std::uint64_t body_offset = 0;
   std::uint64_t body_length = 0;
+  // Only with `body_fd`: bytes sent before and after the file region, in one body whose
+  // Content-Length is known. A multipart upload frames a staged archive this way without copying
+  // it (gitlab/runner/artifact_upload.h); both empty leaves the body exactly the file region.
+  std::string body_prefix;
+  std::string body_suffix;
   // When set, receives the response body chunk by chunk (Response::body stays empty); returning
   // false aborts the transfer with kCancelled.
   std::function<bool(std::string_view)> on_body;
