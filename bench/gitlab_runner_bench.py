@@ -43,8 +43,9 @@ def run_runner(binary, cfg, extra_env=None):
     """Runs `runner --once` under /usr/bin/time -v; returns (exit code, peak RSS KiB)."""
     timing = cfg.with_suffix(".time")
     env = dict(os.environ, **(extra_env or {}))
-    code = subprocess.call(["/usr/bin/time", "-v", "-o", str(timing), binary, "gitlab", "runner",
-                            "--config", str(cfg), "--once"], stderr=subprocess.DEVNULL, env=env)
+    with open(cfg.with_suffix(".log"), "wb") as log:  # the runner's own log, for post-mortems
+        code = subprocess.call(["/usr/bin/time", "-v", "-o", str(timing), binary, "gitlab",
+                                "runner", "--config", str(cfg), "--once"], stderr=log, env=env)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", timing.read_text()).group(1))
     return code, rss
 

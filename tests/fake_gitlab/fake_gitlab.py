@@ -21,9 +21,11 @@ bytes object) and every per-request cost is O(body), so a 1 GiB trace in 1 MiB P
 """
 
 import argparse
+import base64
 import collections
 import hashlib
 import http
+import io
 import json
 import os
 import random
@@ -34,11 +36,14 @@ import shutil
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
+import zipfile
 import zlib
 from http.server import BaseHTTPRequestHandler
 
@@ -132,8 +137,50 @@ class Upload:
         with open(self.path, "rb") as f:
             return f.read()
 
+    def files(self):
+        """The uploaded files by name, unpacked as GitLab would: zip entries (directories end in
+        '/'), each gzip member under the name in its header, or the raw body under `filename`."""
+        data = self.data()
+        if self.artifact_format == "zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return {info.filename: archive.read(info) for info in archive.infolist()}
+        if self.artifact_format == "gzip":
+            return _gzip_members(data)
+        return {self.filename: data}
+
     def as_dict(self):
         return {k: v for k, v in self.__dict__.items()}
+
+
+def _gzip_members(data):
+    """{name: bytes} of a multi-member gzip stream (RFC 1952); raises ValueError when malformed."""
+    members, pos = {}, 0
+    while pos < len(data):
+        if data[pos:pos + 3] != b"\x1f\x8b\x08":
+            raise ValueError(f"no gzip member at offset {pos}")
+        flags = data[pos + 3]
+        pos += 10
+        if flags & 4:                   # FEXTRA
+            pos += 2 + int.from_bytes(data[pos:pos + 2], "little")
+        name = ""
+        if flags & 8:                   # FNAME
+            end = data.index(b"\0", pos)
+            name = data[pos:end].decode("latin-1")
+            pos = end + 1
+        if flags & 16:                  # FCOMMENT
+            pos = data.index(b"\0", pos) + 1
+        if flags & 2:                   # FHCRC
+            pos += 2
+        inflater = zlib.decompressobj(-15)
+        body = inflater.decompress(data[pos:])
+        if not inflater.eof:
+            raise ValueError("truncated gzip member")
+        trailer = inflater.unused_data[:8]
+        if zlib.crc32(body) != int.from_bytes(trailer[:4], "little"):
+            raise ValueError(f"gzip member {name!r}: CRC mismatch")
+        members[name] = body
+        pos = len(data) - len(inflater.unused_data) + 8
+    return members
 
     def __repr__(self):
         return f"<Upload {self.artifact_type}/{self.artifact_format} {self.filename} {self.size} B>"
@@ -415,7 +462,8 @@ class FakeGitLab:
     def __init__(self, interval="3", state_dir=None, long_poll=None, port=0, host="127.0.0.1",
                  trace_size_limit=DEFAULT_TRACE_SIZE_LIMIT, artifact_size_limit=None,
                  object_storage=False, required_features=("refspecs",), require_ack=True,
-                 late_grace=1.0, request_log_limit=None, plain_403_after_completion=False):
+                 late_grace=1.0, request_log_limit=None, plain_403_after_completion=False,
+                 repository=None):
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.interval = None if interval is None else str(interval)
@@ -426,6 +474,10 @@ class FakeGitLab:
         self.require_ack = require_ack
         self.late_grace = late_grace
         self.plain_403_after_completion = plain_403_after_completion
+        # A git work tree served as group/demo.git over smart HTTP (git http-backend), cloned with
+        # the job token as GitLab expects; without one, jobs get GIT_STRATEGY=none.
+        self.repository = None if repository is None else os.path.abspath(repository)
+        self.git_requests = []          # (method, path, user) of every git HTTP request
         self.registration_tokens = set()
         self.registration_gone = False
         self.runners = {}               # token -> Runner
@@ -574,6 +626,9 @@ class FakeGitLab:
     def _payload(self, job_id, token, script, after_script, steps, variables, timeout, artifacts,
                  dependencies, features, dependency_token):
         sha = hashlib.sha1(f"commit-{job_id}".encode()).hexdigest()
+        if self.repository:
+            sha = subprocess.run(["git", "-C", self.repository, "rev-parse", "HEAD"], check=True,
+                                 capture_output=True, text=True).stdout.strip()
         before = hashlib.sha1(f"before-{job_id}".encode()).hexdigest()
         repo_url = f"http://gitlab-ci-token:{token}@127.0.0.1:{self.port}/group/demo.git"
         if steps is None:
@@ -600,6 +655,8 @@ class FakeGitLab:
             if masked:
                 entry["masked"] = True
             all_variables.append(entry)
+        if not self.repository:
+            all_variables.append({"key": "GIT_STRATEGY", "value": "none", "public": True})
         all_variables += [dict(v) for v in variables]
         deps = []
         for dep in dependencies:
@@ -702,6 +759,16 @@ class FakeGitLab:
                             params_source={}, time=time.monotonic())
             job.uploads.append(upload)
             return upload
+
+    def set_artifact_b64(self, job_id, data_b64, **kwargs):
+        """set_artifact for control-API callers: JSON carries the bytes as base64."""
+        upload = self.set_artifact(job_id, base64.b64decode(data_b64), **kwargs)
+        return {"size": upload.size, "sha256": upload.sha256}
+
+    def set_artifact_size_limit(self, limit):
+        """Uploads larger than `limit` bytes get 413 (None: no limit)."""
+        with self.lock:
+            self.artifact_size_limit = limit
 
     def _archive_of(self, job):
         archives = [u for u in job.uploads if u.artifact_type == "archive"]
@@ -982,8 +1049,10 @@ class _Listener:
         self._track(conn, True)
         try:
             _Handler(conn, addr, self)
-        except Exception:               # a client vanishing mid-request is not our failure
+        except OSError:                 # a client vanishing mid-request is not our failure
             pass
+        except Exception:               # a bug in the fake must fail the test, not look like a fault
+            self.fake.violation("fake GitLab handler crashed:\n" + traceback.format_exc())
         finally:
             self._close(conn)
 
@@ -1052,6 +1121,9 @@ class _Handler(BaseHTTPRequestHandler):
             if self.route.startswith("/__fake/"):
                 self.endpoint = "control"
                 return self._control()
+            if self.route.startswith("/group/demo.git/"):
+                self.endpoint = "git"
+                return self._git()
             handler = self._route()
             if handler is None:
                 self._read_body()
@@ -1630,7 +1702,7 @@ class _Handler(BaseHTTPRequestHandler):
                 job.told_length = length
                 return self._respond(416, b"", {"Range": f"0-{length}", **fake._job_headers(job)})
             end = start + len(data)
-            if end > fake.trace_size_limit:
+            if fake.trace_size_limit is not None and end > fake.trace_size_limit:
                 job.failure_reason = "trace_size_exceeded"
                 fake._set_state(job, "failed")
                 job.told_terminal_at = time.monotonic()
@@ -1690,6 +1762,51 @@ class _Handler(BaseHTTPRequestHandler):
                                         "bytes first sent for that range")
         if start + len(data) >= r_start + len(old):
             job.replay = None
+
+    # ---- git over smart HTTP ---------------------------------------------------------------------
+    def _git(self):
+        """group/demo.git through `git http-backend`: Basic auth gitlab-ci-token:<running job's
+        token>, as GitLab checks it; 401 with a challenge first, as git expects."""
+        fake = self.fake
+        data = self._read_body()
+        user = None
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                user, password = None, None
+        with fake.lock:
+            fake.git_requests.append((self.command, self.path, user))
+            allowed = user == "gitlab-ci-token" and any(
+                j.token == password and j.state in ACTIVE for j in fake.jobs.values())
+        if fake.repository is None:
+            return self._respond(404, b"no repository")
+        if not allowed:
+            return self._respond(401, b"HTTP Basic: Access denied",
+                                 {"WWW-Authenticate": 'Basic realm="GitLab"'})
+        path_info = "/" + os.path.basename(fake.repository) + "/.git" + \
+            self.route[len("/group/demo.git"):]
+        env = {"GIT_PROJECT_ROOT": os.path.dirname(fake.repository), "GIT_HTTP_EXPORT_ALL": "1",
+               "PATH_INFO": path_info, "REQUEST_METHOD": self.command,
+               "QUERY_STRING": urllib.parse.urlsplit(self.path).query,
+               "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+               "CONTENT_LENGTH": str(len(data)), "REMOTE_USER": user,
+               "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        if self.headers.get("Content-Encoding") == "gzip":
+            env["HTTP_CONTENT_ENCODING"] = "gzip"
+        if self.headers.get("Git-Protocol"):
+            env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+        out = subprocess.run(["git", "http-backend"], input=data, env=env, capture_output=True).stdout
+        head, _, body = out.partition(b"\r\n\r\n")
+        status, headers = 200, {}
+        for line in head.decode("latin-1").split("\r\n"):
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = int(value.split()[0])
+            elif key and key.strip().lower() != "content-length":
+                headers[key.strip()] = value.strip()
+        return self._respond(status, body, headers)
 
     # ---- artifacts -----------------------------------------------------------------------------
     def _upload(self):
@@ -1844,7 +1961,7 @@ CONTROL_METHODS = {
     "add_runner", "pause_runner", "remove_runner", "add_registration_token", "enqueue_job", "cancel",
     "drop", "expire_job_token", "script", "clear_faults", "random_errors", "burst", "outage",
     "not_found", "throttle", "stall_connections", "set_interval", "final_202", "final_412_once",
-    "enable_object_storage", "count",
+    "enable_object_storage", "count", "set_artifact_b64", "set_artifact_size_limit",
 }
 
 

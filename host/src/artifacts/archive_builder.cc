@@ -1,8 +1,6 @@
 // Artifact staging: glob expansion, untracked files from git, zip/gzip/raw writing via libarchive.
 #include "artifacts/archive_builder.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fnmatch.h>
@@ -16,11 +14,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <system_error>
 
+#include "artifacts/archive_library.h"
 #include "util/sha256.h"
 #include "util/unique_fd.h"
 
@@ -299,14 +299,14 @@ class Collector {
 };
 
 std::string ArchiveError(struct archive* a, std::string_view what) {
-  const char* text = archive_error_string(a);
+  const char* text = Archive().error_string(a);
   return fmt::format("{}: {}", what, text != nullptr ? text : "libarchive error");
 }
 
 struct ArchiveWriter {
-  struct archive* a = archive_write_new();
+  struct archive* a = Archive().write_new();
   ~ArchiveWriter() {
-    if (a != nullptr) archive_write_free(a);
+    if (a != nullptr) Archive().write_free(a);
   }
 };
 
@@ -322,9 +322,9 @@ Result<UniqueFd> OpenListed(const fs::path& root, const std::string& rel, struct
   return fd;
 }
 
-// Streams exactly st_size bytes of `fd` into the current entry.
-Status CopyData(struct archive* a, int fd, const std::string& rel, uint64_t size,
-                std::vector<char>& buffer) {
+// Reads exactly `size` bytes of `fd` in buffer-sized chunks, handing each to `consume`.
+Status ForEachChunk(int fd, const std::string& rel, uint64_t size, std::vector<char>& buffer,
+                    const std::function<Status(const char*, size_t)>& consume) {
   uint64_t done = 0;
   while (done < size) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - done));
@@ -335,24 +335,43 @@ Status CopyData(struct archive* a, int fd, const std::string& rel, uint64_t size
       return Unavailable(fmt::format(
           "artifact file {} shrank while it was archived ({} of {} bytes)", rel, done, size));
     }
-    if (archive_write_data(a, buffer.data(), static_cast<size_t>(got)) != got) {
-      return Internal(ArchiveError(a, fmt::format("writing {} into the archive", rel)));
-    }
+    STAGEHOST_RETURN_IF_ERROR(consume(buffer.data(), static_cast<size_t>(got)));
     done += static_cast<uint64_t>(got);
   }
   return Status::Ok();
+}
+
+Status WriteAll(int fd, const char* data, size_t length) {
+  for (size_t off = 0; off < length;) {
+    ssize_t put = write(fd, data + off, length - off);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) return ErrnoStatus("writing the staged artifact", errno);
+    off += static_cast<size_t>(put);
+  }
+  return Status::Ok();
+}
+
+// Streams exactly st_size bytes of `fd` into the current entry.
+Status CopyData(struct archive* a, int fd, const std::string& rel, uint64_t size,
+                std::vector<char>& buffer) {
+  return ForEachChunk(fd, rel, size, buffer, [&](const char* data, size_t length) {
+    if (Archive().write_data(a, data, length) != static_cast<la_ssize_t>(length)) {
+      return Internal(ArchiveError(a, fmt::format("writing {} into the archive", rel)));
+    }
+    return Status::Ok();
+  });
 }
 
 Status WriteZip(const ArchiveSpec& spec, const std::vector<std::string>& entries, int out_fd,
                 StagedArchive* staged) {
   ArchiveWriter w;
   if (w.a == nullptr) return Internal("archive_write_new failed");
-  archive_write_set_format_zip(w.a);
+  Archive().write_set_format_zip(w.a);
   // Without it libarchive pads the file to a 10 KiB block with zeros.
-  archive_write_set_bytes_in_last_block(w.a, 1);
+  Archive().write_set_bytes_in_last_block(w.a, 1);
   std::string level = std::to_string(std::clamp(spec.compression_level, 1, 9));
-  archive_write_set_format_option(w.a, "zip", "compression-level", level.c_str());
-  if (archive_write_open_fd(w.a, out_fd) != ARCHIVE_OK) {
+  Archive().write_set_format_option(w.a, "zip", "compression-level", level.c_str());
+  if (Archive().write_open_fd(w.a, out_fd) != ARCHIVE_OK) {
     return Internal(ArchiveError(w.a, "opening the staged zip"));
   }
   std::vector<char> buffer(kCopyBuffer);
@@ -361,11 +380,11 @@ Status WriteZip(const ArchiveSpec& spec, const std::vector<std::string>& entries
     if (lstat((spec.project_dir / rel).c_str(), &st) != 0) {
       return ErrnoStatus(fmt::format("artifact file {}", rel), errno);
     }
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
-                                                                   archive_entry_free);
-    archive_entry_set_pathname(entry.get(), rel.c_str());
-    archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-    archive_entry_set_perm(entry.get(), st.st_mode & 0777);
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(Archive().entry_new(),
+                                                                   Archive().entry_free);
+    Archive().entry_set_pathname(entry.get(), rel.c_str());
+    Archive().entry_set_mtime(entry.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    Archive().entry_set_perm(entry.get(), st.st_mode & 0777);
     UniqueFd fd;
     bool store = true;
     if (S_ISLNK(st.st_mode)) {
@@ -373,38 +392,38 @@ Status WriteZip(const ArchiveSpec& spec, const std::vector<std::string>& entries
       ssize_t n = readlink((spec.project_dir / rel).c_str(), target.data(), target.size() - 1);
       if (n < 0) return ErrnoStatus(fmt::format("reading symlink {}", rel), errno);
       target[static_cast<size_t>(n)] = '\0';
-      archive_entry_set_filetype(entry.get(), AE_IFLNK);
-      archive_entry_set_symlink(entry.get(), target.data());
+      Archive().entry_set_filetype(entry.get(), AE_IFLNK);
+      Archive().entry_set_symlink(entry.get(), target.data());
     } else if (S_ISDIR(st.st_mode)) {
-      archive_entry_set_filetype(entry.get(), AE_IFDIR);
+      Archive().entry_set_filetype(entry.get(), AE_IFDIR);
     } else {
       STAGEHOST_ASSIGN_OR_RETURN(fd, OpenListed(spec.project_dir, rel, &st));
-      archive_entry_set_filetype(entry.get(), AE_IFREG);
-      archive_entry_set_size(entry.get(), st.st_size);
+      Archive().entry_set_filetype(entry.get(), AE_IFREG);
+      Archive().entry_set_size(entry.get(), st.st_size);
       size_t sample_size = static_cast<size_t>(std::min<off_t>(st.st_size, kSampleSize));
       ssize_t got = pread(fd.get(), buffer.data(), sample_size, 0);
       if (got < 0) return ErrnoStatus(fmt::format("reading artifact file {}", rel), errno);
       store = !LooksCompressible(std::string_view(buffer.data(), static_cast<size_t>(got)));
     }
     if (store) {
-      archive_write_zip_set_compression_store(w.a);
+      Archive().write_zip_set_compression_store(w.a);
       if (S_ISREG(st.st_mode)) ++staged->stored_entries;
     } else {
-      archive_write_zip_set_compression_deflate(w.a);
+      Archive().write_zip_set_compression_deflate(w.a);
     }
-    if (archive_write_header(w.a, entry.get()) < ARCHIVE_WARN) {
+    if (Archive().write_header(w.a, entry.get()) < ARCHIVE_WARN) {
       return Internal(ArchiveError(w.a, fmt::format("adding {} to the archive", rel)));
     }
     if (fd.valid()) {
       STAGEHOST_RETURN_IF_ERROR(
           CopyData(w.a, fd.get(), rel, static_cast<uint64_t>(st.st_size), buffer));
     }
-    if (archive_write_finish_entry(w.a) < ARCHIVE_WARN) {
+    if (Archive().write_finish_entry(w.a) < ARCHIVE_WARN) {
       return Internal(ArchiveError(w.a, fmt::format("finishing {} in the archive", rel)));
     }
     ++staged->entries;
   }
-  if (archive_write_close(w.a) != ARCHIVE_OK) {
+  if (Archive().write_close(w.a) != ARCHIVE_OK) {
     return Internal(ArchiveError(w.a, "finishing the staged zip"));
   }
   return Status::Ok();
@@ -416,49 +435,40 @@ Status WriteSingle(const ArchiveSpec& spec, const std::string& rel, int out_fd) 
   std::vector<char> buffer(kCopyBuffer);
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (spec.format == ArchiveFormat::kRaw) {
-    uint64_t done = 0;
-    while (done < size) {
-      ssize_t got = pread(fd.get(), buffer.data(),
-                          static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - done)),
-                          static_cast<off_t>(done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        return got < 0 ? ErrnoStatus(fmt::format("reading artifact file {}", rel), errno)
-                       : Unavailable(fmt::format("artifact file {} shrank while copied", rel));
-      }
-      for (ssize_t off = 0; off < got;) {
-        ssize_t put = write(out_fd, buffer.data() + off, static_cast<size_t>(got - off));
-        if (put < 0 && errno == EINTR) continue;
-        if (put < 0) return ErrnoStatus("writing the staged artifact", errno);
-        off += put;
-      }
-      done += static_cast<uint64_t>(got);
-    }
+    return ForEachChunk(fd.get(), rel, size, buffer, [out_fd](const char* data, size_t length) {
+      return WriteAll(out_fd, data, length);
+    });
+  }
+  // gzip with zlib itself: libarchive's gzip filter cannot put the file's name in the header.
+  z_stream z{};
+  if (deflateInit2(&z, std::clamp(spec.compression_level, 1, 9), Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Internal("zlib: deflateInit2 failed");
+  }
+  std::unique_ptr<z_stream, int (*)(z_stream*)> cleanup(&z, deflateEnd);
+  // The member's name is the project-relative path, as gitlab-runner's gzip writer names it.
+  gz_header header{};
+  header.name = reinterpret_cast<Bytef*>(const_cast<char*>(rel.c_str()));
+  header.os = 3;  // Unix
+  deflateSetHeader(&z, &header);
+  std::vector<char> out(kCopyBuffer);
+  auto drain = [&](int flush) -> Status {
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      int rc = deflate(&z, flush);
+      if (rc == Z_STREAM_ERROR) return Internal("zlib: deflate failed");
+      STAGEHOST_RETURN_IF_ERROR(WriteAll(out_fd, out.data(), out.size() - z.avail_out));
+    } while (z.avail_out == 0);
     return Status::Ok();
-  }
-  // gzip: libarchive's "raw" format is the bare data stream, here through the gzip filter.
-  ArchiveWriter w;
-  archive_write_set_format_raw(w.a);
-  archive_write_add_filter_gzip(w.a);
-  archive_write_set_bytes_in_last_block(w.a, 1);
-  std::string level = std::to_string(std::clamp(spec.compression_level, 1, 9));
-  archive_write_set_filter_option(w.a, "gzip", "compression-level", level.c_str());
-  if (archive_write_open_fd(w.a, out_fd) != ARCHIVE_OK) {
-    return Internal(ArchiveError(w.a, "opening the staged gzip"));
-  }
-  std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
-                                                                 archive_entry_free);
-  archive_entry_set_pathname(entry.get(), fs::path(rel).filename().c_str());
-  archive_entry_set_filetype(entry.get(), AE_IFREG);
-  archive_entry_set_size(entry.get(), st.st_size);
-  if (archive_write_header(w.a, entry.get()) < ARCHIVE_WARN) {
-    return Internal(ArchiveError(w.a, "gzip header"));
-  }
-  STAGEHOST_RETURN_IF_ERROR(CopyData(w.a, fd.get(), rel, size, buffer));
-  if (archive_write_close(w.a) != ARCHIVE_OK) {
-    return Internal(ArchiveError(w.a, "finishing the staged gzip"));
-  }
-  return Status::Ok();
+  };
+  STAGEHOST_RETURN_IF_ERROR(
+      ForEachChunk(fd.get(), rel, size, buffer, [&](const char* data, size_t length) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+        z.avail_in = static_cast<uInt>(length);
+        return drain(Z_NO_FLUSH);
+      }));
+  return drain(Z_FINISH);
 }
 
 }  // namespace
@@ -505,6 +515,7 @@ Result<std::vector<std::string>> CollectArchiveEntries(const ArchiveSpec& spec) 
 }
 
 Result<StagedArchive> BuildArchive(const ArchiveSpec& spec) {
+  STAGEHOST_RETURN_IF_ERROR(LibArchive().status());
   STAGEHOST_ASSIGN_OR_RETURN(std::vector<std::string> entries, CollectArchiveEntries(spec));
   if (entries.empty()) {
     std::string what = fmt::format("paths [{}]", JoinPatterns(spec.paths));
@@ -522,19 +533,30 @@ Result<StagedArchive> BuildArchive(const ArchiveSpec& spec) {
         files.push_back(rel);
       }
     }
-    if (files.size() != 1) {
+    if (files.empty() || (spec.format == ArchiveFormat::kRaw && files.size() != 1)) {
       return InvalidArgument(
-          fmt::format("artifact format {} takes exactly one file, but paths [{}] matched {} files",
-                      ArchiveFormatName(spec.format), JoinPatterns(spec.paths), files.size()));
+          fmt::format("artifact format {} takes {} file, but paths [{}] matched {} files",
+                      ArchiveFormatName(spec.format),
+                      spec.format == ArchiveFormat::kRaw ? "exactly one" : "at least one regular",
+                      JoinPatterns(spec.paths), files.size()));
     }
     staged.single_file = files.front();
+    entries = std::move(files);
   }
   UniqueFd out(open(spec.output.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid()) return ErrnoStatus(fmt::format("creating {}", spec.output.string()), errno);
-  Status written = spec.format == ArchiveFormat::kZip
-                       ? WriteZip(spec, entries, out.get(), &staged)
-                       : WriteSingle(spec, staged.single_file, out.get());
-  if (spec.format != ArchiveFormat::kZip) staged.entries = 1;
+  Status written;
+  if (spec.format == ArchiveFormat::kZip) {
+    written = WriteZip(spec, entries, out.get(), &staged);
+  } else {
+    // gzip of several files: one gzip member per file, back to back, as gitlab-runner writes
+    // report artifacts (GitLab reads every member).
+    for (const std::string& rel : entries) {
+      written = WriteSingle(spec, rel, out.get());
+      if (!written.ok()) break;
+    }
+    staged.entries = entries.size();
+  }
   struct stat st;
   if (written.ok() && fstat(out.get(), &st) != 0) {
     written = ErrnoStatus("stat of the staged artifact", errno);

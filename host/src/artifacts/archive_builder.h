@@ -41,9 +41,9 @@ struct StagedArchive {
   std::filesystem::path path;
   uint64_t size = 0;
   std::string sha256;           // lowercase hex of the staged file
-  uint64_t entries = 0;         // zip: files, directories and symlinks written; gzip/raw: 1
+  uint64_t entries = 0;         // zip: files, directories and symlinks; gzip: members; raw: 1
   uint64_t stored_entries = 0;  // zip entries written without compression (incompressible)
-  // gzip/raw: the project-relative path of the single file (its base name names the upload).
+  // gzip/raw: the project-relative path of the (first) file.
   std::string single_file;
 };
 
@@ -51,7 +51,8 @@ struct StagedArchive {
 // buffer: memory does not grow with the artifact. Zip entries whose first 64 KiB deflate (zlib
 // level 1) to more than 95 % of their size are stored, the rest deflated at `compression_level`.
 // Symlinks are stored as links and never followed; a pattern that reaches outside the project
-// (through `..` or a symlinked directory) is refused. gzip and raw need exactly one matched file.
+// (through `..` or a symlinked directory) is refused. raw needs exactly one matched regular file;
+// gzip writes one member per matched regular file (named by its project path), in sorted order.
 // NotFound names the patterns when nothing matched; InvalidArgument for refusals; errors name
 // the file. On error the partial output is removed.
 Result<StagedArchive> BuildArchive(const ArchiveSpec& spec);

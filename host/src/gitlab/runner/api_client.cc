@@ -9,6 +9,8 @@
 #include <fstream>
 #include <random>
 
+#include "gitlab/runner/metrics.h"
+
 namespace stagehost::gitlab {
 namespace {
 
@@ -48,22 +50,29 @@ std::optional<uint64_t> RangeEnd(const std::optional<std::string>& range) {
 nlohmann::json RunnerInfo() {
   // Every key gitlab-runner serialises; true only where this runner implements the behaviour.
   // `refspecs` must be true for GitLab to hand out any job at all.
-  const char* supported[] = {"variables",         "raw_variables",    "masking",
-                             "multi_build_steps", "return_exit_code", "refspecs",
-                             "trace_reset",       "trace_checksum",   "trace_size",
-                             "cancelable",        "cancel_gracefully"};
+  const char* supported[] = {"variables",
+                             "raw_variables",
+                             "masking",
+                             "multi_build_steps",
+                             "return_exit_code",
+                             "refspecs",
+                             "trace_reset",
+                             "trace_checksum",
+                             "trace_size",
+                             "cancelable",
+                             "cancel_gracefully",
+                             "artifacts",
+                             "artifacts_exclude",
+                             "upload_multiple_artifacts",
+                             "upload_raw_artifacts",
+                             "cache",
+                             "fallback_cache_keys"};
   const char* unsupported[] = {"image",
                                "services",
-                               "artifacts",
-                               "cache",
-                               "fallback_cache_keys",
                                "shared",
-                               "upload_multiple_artifacts",
-                               "upload_raw_artifacts",
                                "session",
                                "terminal",
                                "proxy",
-                               "artifacts_exclude",
                                "vault_secrets",
                                "service_variables",
                                "service_multiple_aliases",
@@ -143,6 +152,12 @@ net::Request GitLabApi::Json(const std::string& method, const std::string& path,
   return request;
 }
 
+Result<net::Response> GitLabApi::Send(const char* endpoint, const net::Request& request) {
+  Result<net::Response> response = http_.Send(request);
+  if (metrics_ != nullptr) metrics_->ApiRequest(endpoint, response.ok() ? response->status : 0);
+  return response;
+}
+
 JobAnswer GitLabApi::ToAnswer(net::Response response) {
   JobAnswer answer;
   answer.status = response.status;
@@ -158,7 +173,7 @@ Result<net::Response> GitLabApi::VerifyRunner(const std::string& token,
   net::Request request = Json("POST", "runners/verify",
                               {{"token", token}, {"system_id", system_id}, {"info", RunnerInfo()}});
   request.headers.push_back({"RUNNER-TOKEN", token});
-  return http_.Send(request);
+  return Send("runners/verify", request);
 }
 
 Result<net::Response> GitLabApi::RequestJob(const std::string& token, const std::string& system_id,
@@ -170,7 +185,7 @@ Result<net::Response> GitLabApi::RequestJob(const std::string& token, const std:
   request.headers.push_back({"RUNNER-TOKEN", token});
   // Workhorse may hold this request for its long-poll duration (50 s by default) before a 204.
   request.timeouts.idle = std::max(idle_, wait);
-  return http_.Send(request);
+  return Send("jobs/request", request);
 }
 
 Result<JobAnswer> GitLabApi::UpdateJob(int64_t job_id, const std::string& job_token,
@@ -179,7 +194,7 @@ Result<JobAnswer> GitLabApi::UpdateJob(int64_t job_id, const std::string& job_to
   body["info"] = RunnerInfo();
   net::Request request = Json("PUT", fmt::format("jobs/{}", job_id), body);
   request.headers.push_back({"JOB-TOKEN", job_token});
-  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, http_.Send(request));
+  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, Send("jobs/update", request));
   return ToAnswer(std::move(response));
 }
 
@@ -197,7 +212,7 @@ Result<JobAnswer> GitLabApi::PatchTrace(int64_t job_id, const std::string& job_t
   request.body_offset = offset;
   request.body_length = length;
   request.timeouts.idle = idle_;
-  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, http_.Send(request));
+  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, Send("jobs/trace", request));
   return ToAnswer(std::move(response));
 }
 

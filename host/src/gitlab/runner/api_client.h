@@ -13,6 +13,8 @@
 
 namespace stagehost::gitlab {
 
+class RunnerMetrics;
+
 // The `info` object sent on verify, every jobs/request and every PUT (api reference §3): every
 // feature key present, true only for what this runner really does.
 nlohmann::json RunnerInfo();
@@ -45,14 +47,18 @@ class GitLabApi {
                                uint64_t offset, uint64_t length);
 
   const std::string& base() const { return base_; }
+  // Counts every call by endpoint and status from now on; `metrics` must outlive this object.
+  void set_metrics(RunnerMetrics* metrics) { metrics_ = metrics; }
 
  private:
+  Result<net::Response> Send(const char* endpoint, const net::Request& request);
   net::Request Json(const std::string& method, const std::string& path, const nlohmann::json& body);
   static JobAnswer ToAnswer(net::Response response);
 
   std::string base_;  // …/api/v4/
   net::HttpClient http_;
   std::chrono::milliseconds idle_;
+  RunnerMetrics* metrics_ = nullptr;
 };
 
 // "https://gitlab.example.com/ci/" -> "https://gitlab.example.com/api/v4/".

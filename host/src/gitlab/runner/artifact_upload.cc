@@ -36,13 +36,6 @@ std::string QuoteFileName(std::string_view name) {
   return out;
 }
 
-std::string HumanSize(uint64_t bytes) {
-  if (bytes >= (1ULL << 30)) return fmt::format("{:.1f} GiB", bytes / double(1ULL << 30));
-  if (bytes >= (1ULL << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ULL << 20));
-  if (bytes >= (1ULL << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ULL << 10));
-  return fmt::format("{} B", bytes);
-}
-
 // Sleeps `delay`, waking every 100 ms to honour `abort`; false when aborted.
 bool Pause(std::chrono::milliseconds delay, const std::atomic<bool>* abort) {
   auto until = std::chrono::steady_clock::now() + delay;
@@ -64,6 +57,13 @@ std::string BodyExcerpt(const std::string& body) {
 }
 
 }  // namespace
+
+std::string HumanSize(uint64_t bytes) {
+  if (bytes >= (1ULL << 30)) return fmt::format("{:.1f} GiB", bytes / double(1ULL << 30));
+  if (bytes >= (1ULL << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ULL << 20));
+  if (bytes >= (1ULL << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ULL << 10));
+  return fmt::format("{} B", bytes);
+}
 
 std::string ArtifactFileName(std::string_view name, std::string_view artifact_format) {
   std::string base;

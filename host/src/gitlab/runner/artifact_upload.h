@@ -56,6 +56,9 @@ Result<ArtifactUploadResult> UploadArtifact(net::HttpClient& http, const Artifac
 // name of `name`, "artifacts" when `name` is empty and "default" when its base name is empty.
 std::string ArtifactFileName(std::string_view name, std::string_view artifact_format);
 
+// "512 B", "3.4 MiB", "2.0 GiB": sizes in job log lines and messages.
+std::string HumanSize(uint64_t bytes);
+
 // `url` with its scheme and authority replaced by those of `location` (a 307/308 target).
 // Nothing when `location` is not an absolute http(s) URL.
 std::optional<std::string> Retarget(std::string_view url, std::string_view location);

@@ -1,8 +1,6 @@
 // Dependency download with token-safe redirects, then a two-pass checked zip extraction.
 #include "gitlab/runner/dependency_download.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -15,10 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "artifacts/archive_library.h"
 #include "util/file_type.h"
 
 namespace stagehost::gitlab {
 namespace fs = std::filesystem;
+using artifacts::Archive;
 namespace {
 
 constexpr int kMaxHops = 5;
@@ -131,19 +131,19 @@ Status CheckLinkTarget(std::string_view name, const std::vector<std::string>& pa
 }
 
 struct Reader {
-  struct archive* a = archive_read_new();
+  struct archive* a = Archive().read_new();
   ~Reader() {
-    if (a != nullptr) archive_read_free(a);
+    if (a != nullptr) Archive().read_free(a);
   }
 };
 
 Status OpenReader(Reader& reader, int fd) {
   if (lseek(fd, 0, SEEK_SET) != 0) return ErrnoStatus("rewinding the dependency archive", errno);
   // The seekable zip reader trusts the central directory, as unzip does; it needs a regular file.
-  archive_read_support_format_zip_seekable(reader.a);
-  if (archive_read_open_fd(reader.a, fd, 64 * 1024) != ARCHIVE_OK) {
+  Archive().read_support_format_zip_seekable(reader.a);
+  if (Archive().read_open_fd(reader.a, fd, 64 * 1024) != ARCHIVE_OK) {
     return InvalidArgument(fmt::format("dependency archive is not a readable zip: {}",
-                                       archive_error_string(reader.a)));
+                                       Archive().error_string(reader.a)));
   }
   return Status::Ok();
 }
@@ -157,8 +157,8 @@ struct CheckedEntry {
 // Everything decidable from the headers: names, types, link targets, links in the path, limits.
 Status CheckEntry(archive_entry* entry, const ExtractLimits& limits, std::set<std::string>& links,
                   uint64_t& count, uint64_t& declared, CheckedEntry* out) {
-  const char* raw = archive_entry_pathname(entry);
-  if (raw == nullptr) raw = archive_entry_pathname_utf8(entry);
+  const char* raw = Archive().entry_pathname(entry);
+  if (raw == nullptr) raw = Archive().entry_pathname_utf8(entry);
   if (raw == nullptr) return InvalidArgument("dependency archive entry with an unreadable name");
   out->name = raw;
   STAGEHOST_ASSIGN_OR_RETURN(out->parts, EntryParts(out->name));
@@ -166,10 +166,10 @@ Status CheckEntry(archive_entry* entry, const ExtractLimits& limits, std::set<st
     return InvalidArgument(Refused(
         out->name, fmt::format("the archive has more than {} entries", limits.max_entries)));
   }
-  if (archive_entry_hardlink(entry) != nullptr) {
+  if (Archive().entry_hardlink(entry) != nullptr) {
     return InvalidArgument(Refused(out->name, "hard link"));
   }
-  out->type = archive_entry_filetype(entry);
+  out->type = Archive().entry_filetype(entry);
   if (out->type != AE_IFREG && out->type != AE_IFDIR && out->type != AE_IFLNK) {
     return InvalidArgument(Refused(out->name, FileTypeName(out->type)));
   }
@@ -181,13 +181,13 @@ Status CheckEntry(archive_entry* entry, const ExtractLimits& limits, std::set<st
     }
   }
   if (out->type == AE_IFLNK) {
-    const char* target = archive_entry_symlink(entry);
+    const char* target = Archive().entry_symlink(entry);
     STAGEHOST_RETURN_IF_ERROR(CheckLinkTarget(out->name, out->parts, target ? target : ""));
     if (out->parts.empty()) return InvalidArgument(Refused(out->name, "symlink as the root"));
     links.insert(JoinParts(out->parts, out->parts.size()));
   }
-  if (out->type == AE_IFREG && archive_entry_size_is_set(entry)) {
-    declared += static_cast<uint64_t>(std::max<la_int64_t>(0, archive_entry_size(entry)));
+  if (out->type == AE_IFREG && Archive().entry_size_is_set(entry)) {
+    declared += static_cast<uint64_t>(std::max<la_int64_t>(0, Archive().entry_size(entry)));
     if (declared > limits.max_total_bytes) {
       return InvalidArgument(Refused(
           out->name, fmt::format("the archive expands past {} bytes", limits.max_total_bytes)));
@@ -245,7 +245,7 @@ Status WriteEntry(struct archive* a, archive_entry* entry, int root, const Check
     }
   } else if (e.type == AE_IFLNK) {
     STAGEHOST_RETURN_IF_ERROR(ClearLeaf(dir.get(), e));
-    if (symlinkat(archive_entry_symlink(entry), dir.get(), leaf) != 0) {
+    if (symlinkat(Archive().entry_symlink(entry), dir.get(), leaf) != 0) {
       return ErrnoStatus(fmt::format("creating symlink {}", e.name), errno);
     }
   } else {
@@ -255,10 +255,10 @@ Status WriteEntry(struct archive* a, archive_entry* entry, int root, const Check
     if (!out.valid()) return ErrnoStatus(fmt::format("creating {}", e.name), errno);
     std::vector<char> buffer(256 * 1024);
     while (true) {
-      la_ssize_t n = archive_read_data(a, buffer.data(), buffer.size());
+      la_ssize_t n = Archive().read_data(a, buffer.data(), buffer.size());
       if (n < 0) {
         return InvalidArgument(
-            fmt::format("dependency archive entry '{}': {}", e.name, archive_error_string(a)));
+            fmt::format("dependency archive entry '{}': {}", e.name, Archive().error_string(a)));
       }
       if (n == 0) break;
       summary->bytes += static_cast<uint64_t>(n);
@@ -274,9 +274,9 @@ Status WriteEntry(struct archive* a, archive_entry* entry, int root, const Check
         off += put;
       }
     }
-    fchmod(out.get(), archive_entry_perm(entry) & 0777);
+    fchmod(out.get(), Archive().entry_perm(entry) & 0777);
     struct timespec times[2] = {{0, UTIME_OMIT},
-                                {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)}};
+                                {Archive().entry_mtime(entry), Archive().entry_mtime_nsec(entry)}};
     futimens(out.get(), times);
   }
   ++summary->entries;
@@ -382,6 +382,7 @@ Result<DownloadedArchive> DownloadDependency(net::HttpClient& http,
 
 Result<ExtractSummary> ExtractArchiveSafely(int archive_fd, const fs::path& project_dir,
                                             const ExtractLimits& limits) {
+  STAGEHOST_RETURN_IF_ERROR(artifacts::LibArchive().status());
   {
     Reader reader;
     STAGEHOST_RETURN_IF_ERROR(OpenReader(reader, archive_fd));
@@ -389,14 +390,15 @@ Result<ExtractSummary> ExtractArchiveSafely(int archive_fd, const fs::path& proj
     uint64_t count = 0, declared = 0;
     archive_entry* entry;
     int rc;
-    while ((rc = archive_read_next_header(reader.a, &entry)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+    while ((rc = Archive().read_next_header(reader.a, &entry)) == ARCHIVE_OK ||
+           rc == ARCHIVE_WARN) {
       CheckedEntry checked;
       STAGEHOST_RETURN_IF_ERROR(CheckEntry(entry, limits, links, count, declared, &checked));
-      archive_read_data_skip(reader.a);
+      Archive().read_data_skip(reader.a);
     }
     if (rc != ARCHIVE_EOF) {
       return InvalidArgument(
-          fmt::format("dependency archive is damaged: {}", archive_error_string(reader.a)));
+          fmt::format("dependency archive is damaged: {}", Archive().error_string(reader.a)));
     }
   }
   UniqueFd root(open(project_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -408,14 +410,14 @@ Result<ExtractSummary> ExtractArchiveSafely(int archive_fd, const fs::path& proj
   ExtractSummary summary;
   archive_entry* entry;
   int rc;
-  while ((rc = archive_read_next_header(reader.a, &entry)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+  while ((rc = Archive().read_next_header(reader.a, &entry)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
     CheckedEntry checked;
     STAGEHOST_RETURN_IF_ERROR(CheckEntry(entry, limits, links, count, declared, &checked));
     STAGEHOST_RETURN_IF_ERROR(WriteEntry(reader.a, entry, root.get(), checked, limits, &summary));
   }
   if (rc != ARCHIVE_EOF) {
     return InvalidArgument(
-        fmt::format("dependency archive is damaged: {}", archive_error_string(reader.a)));
+        fmt::format("dependency archive is damaged: {}", Archive().error_string(reader.a)));
   }
   return summary;
 }

@@ -18,24 +18,6 @@
 
 namespace stagehost::testutil {
 
-// The fake's control API has no call to seed a dependency artifact or to change the size limit,
-// and set_artifact takes bytes, which JSON cannot carry: the launcher adds two whitelisted
-// wrappers before running the fake's own main().
-inline constexpr const char* kFakeLauncher = R"PY(
-import base64, sys
-sys.path.insert(0, sys.argv[1])
-import fake_gitlab as fg
-def set_artifact_b64(self, job_id, data_b64, **kw):
-    u = self.set_artifact(job_id, base64.b64decode(data_b64), **kw)
-    return {"size": u.size, "sha256": u.sha256}
-def set_artifact_size_limit(self, limit):
-    self.artifact_size_limit = limit
-fg.FakeGitLab.set_artifact_b64 = set_artifact_b64
-fg.FakeGitLab.set_artifact_size_limit = set_artifact_size_limit
-fg.CONTROL_METHODS.update({"set_artifact_b64", "set_artifact_size_limit"})
-sys.exit(fg.main(sys.argv[2:]))
-)PY";
-
 class FakeGitLabProcess {
  public:
   static constexpr const char* kRunnerToken = "glrt-artifact-tests";
@@ -43,13 +25,14 @@ class FakeGitLabProcess {
   explicit FakeGitLabProcess(const std::filesystem::path& state_dir) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return;
-    std::string fake_dir = std::string(STAGEHOST_SOURCE_DIR) + "/tests/fake_gitlab";
+    // Built before fork: the child may only exec.
+    std::string script = std::string(STAGEHOST_SOURCE_DIR) + "/tests/fake_gitlab/fake_gitlab.py";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
-      ::execl("/usr/bin/python3", "python3", "-c", kFakeLauncher, fake_dir.c_str(), "--port", "0",
-              "--object-storage", "--interval", "1", "--runner", kRunnerToken, "--state-dir",
-              state_dir.c_str(), (char*)nullptr);
+      ::execl("/usr/bin/python3", "python3", script.c_str(), "--port", "0", "--object-storage",
+              "--interval", "1", "--runner", kRunnerToken, "--state-dir", state_dir.c_str(),
+              (char*)nullptr);
       ::_exit(127);
     }
     ::close(out[1]);

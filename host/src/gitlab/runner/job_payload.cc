@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace stagehost::gitlab {
 namespace {
@@ -144,6 +145,38 @@ std::string SendableFailureReason(const JobPayload& job, const std::string& reas
   }
   if (reason == "runner_configuration_error") return "script_failure";
   return "unknown_failure";
+}
+
+std::string ExpandVariableReferences(
+    std::string_view text,
+    const std::function<std::optional<std::string>(std::string_view)>& lookup) {
+  auto is_name = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    bool braced = text[i + 1] == '{';
+    size_t start = i + (braced ? 2 : 1);
+    size_t end = start;
+    while (end < text.size() && is_name(text[end])) ++end;
+    if (end == start || (braced && (end >= text.size() || text[end] != '}'))) {
+      out += text[i];
+      continue;
+    }
+    out += lookup(text.substr(start, end - start)).value_or("");
+    i = braced ? end : end - 1;
+  }
+  return out;
+}
+
+std::string ExpandJobVariables(std::string_view text, const JobPayload& job) {
+  return ExpandVariableReferences(
+      text, [&job](std::string_view key) { return job.Variable(std::string(key)); });
 }
 
 }  // namespace stagehost::gitlab

@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -56,6 +58,17 @@ struct JobPayload {
 
 // Parses a 201 body; errors name the field at fault. Only `id` and `token` are required.
 Result<JobPayload> ParseJobPayload(const nlohmann::json& body);
+
+// `$VAR` and `${VAR}` in `text` replaced by lookup(VAR) ("" when it has none), once: a value
+// brought in is not expanded again, as gitlab-runner's ExpandValue (os.Expand). A `$` not
+// followed by a name stays as it is.
+std::string ExpandVariableReferences(
+    std::string_view text,
+    const std::function<std::optional<std::string>(std::string_view)>& lookup);
+
+// ExpandVariableReferences against the job's variables (the last value of each key): artifact
+// names and paths and cache keys, which GitLab leaves for the runner to expand.
+std::string ExpandJobVariables(std::string_view text, const JobPayload& job);
 
 // The failure_reason GitLab accepts for `reason` (api reference §12): the job's list plus the
 // three every GitLab knows; otherwise the documented fallbacks.

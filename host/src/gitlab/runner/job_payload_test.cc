@@ -47,5 +47,18 @@ TEST(JobPayloadTest, FailureReasonsMapToWhatTheServerAccepts) {
   EXPECT_EQ(SendableFailureReason(job, "runner_configuration_error"), "script_failure");
 }
 
+TEST(JobPayloadTest, VariableReferencesExpandOnceLikeGitlabRunner) {
+  JobPayload job;
+  job.variables = {{"REF", "main"},
+                   {"PATHS", "out/$REF/${REF}.zip"},
+                   {"LOOP", "$LOOP-x"},
+                   {"REF", "release"}};                                 // the last value wins
+  EXPECT_EQ(ExpandJobVariables("$PATHS", job), "out/$REF/${REF}.zip");  // one level only
+  EXPECT_EQ(ExpandJobVariables("a-$REF-${REF}-$MISSING-end", job), "a-release-release--end");
+  EXPECT_EQ(ExpandJobVariables("$LOOP", job), "$LOOP-x");
+  // Not references: a '$' before a space or at the end stays.
+  EXPECT_EQ(ExpandJobVariables("cost $ and $", job), "cost $ and $");
+}
+
 }  // namespace
 }  // namespace stagehost::gitlab

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "gitlab/runner/metrics.h"
+
 namespace stagehost::gitlab {
 namespace {
 
@@ -36,6 +38,11 @@ JobReporter::JobReporter(const RunnerEntry& runner, int64_t job_id, std::string 
 }
 
 JobReporter::~JobReporter() { StopLive(); }
+
+void JobReporter::SetMetrics(RunnerMetrics* metrics) {
+  metrics_ = metrics;
+  api_->set_metrics(metrics);
+}
 
 void JobReporter::StopLive() {
   {
@@ -112,6 +119,7 @@ void JobReporter::Observe(const JobAnswer& answer) {
 }
 
 void JobReporter::RetryAfter(const JobAnswer* answer) {
+  if (metrics_ != nullptr) metrics_->Retry("trace");
   milliseconds wait = backoff_.Next();
   if (answer != nullptr) {
     if (auto asked =
@@ -139,13 +147,16 @@ JobReporter::SendResult JobReporter::SendPending(bool final_flush) {
     if (aborted_) return SendResult::kStop;
     if (answer.status != 404) not_found_since_.reset();
     switch (answer.status) {
-      case 202:
+      case 202: {
         // The server's count is authoritative; it can only be what we sent or less.
+        uint64_t before = acked_;
         acked_ = answer.range_end && *answer.range_end <= acked_ + length ? *answer.range_end
                                                                           : acked_ + length;
+        if (metrics_ != nullptr && acked_ > before) metrics_->TraceBytesSent(acked_ - before);
         last_contact_ = Clock::now();
         backoff_.Reset();
         break;
+      }
       case 416:
         if (!answer.range_end || *answer.range_end > trace_->size()) {
           log_(fmt::format("job {}: 416 with an unusable Range ({}); retrying", job_id_,
@@ -218,6 +229,7 @@ bool JobReporter::Finish(const FinalState& state, milliseconds horizon) {
   // most ~30 s after GitLab returns (reliability.md R8).
   net::Backoff final_backoff(milliseconds(500), milliseconds(30'000));
   auto wait_or_give_up = [&](milliseconds wait) {
+    if (metrics_ != nullptr) metrics_->Retry("final_update");
     Clock::time_point until = std::min(Clock::now() + wait, deadline);
     return SleepUntil(until, /*live=*/false) && Clock::now() < deadline;
   };

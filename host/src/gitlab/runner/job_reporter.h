@@ -19,6 +19,8 @@
 
 namespace stagehost::gitlab {
 
+class RunnerMetrics;
+
 struct FinalState {
   std::string state;           // success | failed
   std::string failure_reason;  // already mapped to what the server accepts
@@ -42,6 +44,8 @@ class JobReporter {
   // Called once, from the sender thread, when GitLab asks for a graceful cancel / an abort.
   void OnCancel(std::function<void()> callback) { on_cancel_ = std::move(callback); }
   void OnAbort(std::function<void()> callback) { on_abort_ = std::move(callback); }
+  // Counts API calls, trace bytes and retries from now on; call before Start().
+  void SetMetrics(RunnerMetrics* metrics);
 
   // Starts the live sender thread.
   void Start();
@@ -96,6 +100,7 @@ class JobReporter {
   std::optional<std::chrono::steady_clock::time_point> not_found_since_;
   net::Backoff backoff_;
   std::atomic<uint64_t> requests_{0};
+  RunnerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace stagehost::gitlab

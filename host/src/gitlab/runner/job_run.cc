@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "gitlab/runner/job_transfers.h"
 #include "job/job_stage.h"
 #include "job/script_step.h"
 #include "job/stage_log.h"
@@ -138,6 +139,17 @@ Result<std::vector<std::string>> JobEnv(const JobPayload& job, const RunContext&
   env["CI_JOB_NAME"] = job.name;
   env["CI_JOB_STAGE"] = job.stage;
   env["CI_JOB_TIMEOUT"] = std::to_string(job.timeout.count());
+  // What `$VAR` in a variable's value may name, as gitlab-runner expands it: the job's variables
+  // (the last value of each key, unexpanded) and the ones this runner computes.
+  std::map<std::string, std::string, std::less<>> references;
+  for (const PayloadVariable& variable : job.variables) references[variable.key] = variable.value;
+  references["CI_PROJECT_DIR"] = dirs.project.string();
+  references["CI_BUILDS_DIR"] = context.runner->builds_dir.string();
+  auto lookup = [&references](std::string_view key) -> std::optional<std::string> {
+    auto it = references.find(key);
+    if (it == references.end()) return std::nullopt;
+    return it->second;
+  };
   for (const PayloadVariable& variable : job.variables) {
     if (variable.file) {
       fs::path file = dirs.temp / SafePathPart(variable.key);
@@ -150,7 +162,8 @@ Result<std::vector<std::string>> JobEnv(const JobPayload& job, const RunContext&
       }
       env[variable.key] = file.string();
     } else {
-      env[variable.key] = variable.value;
+      env[variable.key] =
+          variable.raw ? variable.value : ExpandVariableReferences(variable.value, lookup);
     }
   }
   // Computed by the runner, so they win over anything the job sent.
@@ -199,6 +212,7 @@ void JobControl::Timeout() {
 void JobControl::Abort(AbortCause cause) {
   AbortCause expected = AbortCause::kNone;
   if (abort_cause_.compare_exchange_strong(expected, cause)) {
+    aborted_ = true;
     Signal(stop_write_);
     Signal(abort_write_);
   }
@@ -234,22 +248,50 @@ FinalState RunJob(const JobPayload& job, const RunContext& context, JobTrace& tr
 
   Watchdog watchdog(control, job.timeout);
 
-  // Sources, caches and dependencies arrive here in a later part; the project directory is
-  // prepared so scripts and the stage plugin run where GitLab says CI_PROJECT_DIR is.
-  sections.Start("get_sources", "Getting source from Git repository");
-  std::string strategy = job.Variable("GIT_STRATEGY").value_or("fetch");
-  say(fmt::format("GIT_STRATEGY={}: this runner does not fetch sources yet; the job runs in {}",
-                  strategy, dirs->project.string()));
-  sections.End("get_sources");
-
   auto output = [&trace](std::string_view bytes) { trace.Write(kScriptSource, bytes); };
+  TransferContext transfers;
+  transfers.job = &job;
+  transfers.runner = &runner;
+  transfers.project_dir = dirs->project;
+  transfers.temp_dir = dirs->temp;
+  transfers.env = *env;
+  transfers.cancel_fd = control.stop_fd();
+  transfers.abort = control.abort_flag();
+  transfers.metrics = context.metrics;
+  transfers.log = [&trace](std::string_view text) { trace.Write(kRunnerSource, text); };
+  auto stopping = [&control] {
+    return control.cancelled() || control.timed_out() ||
+           control.abort_cause() != JobControl::AbortCause::kNone;
+  };
   int exit_code = 0;
   bool script_failed = false;
   bool system_failed = false;
   std::string failure_message;
+  // A step before the script failed: the job fails as a script failure would (gitlab-runner).
+  auto prepare_failed = [&](const Status& status) {
+    if (status.code() == StatusCode::kCancelled || stopping()) return;
+    say(fmt::format("\x1b[31;1mERROR: {}\x1b[0;m", status.message()));
+    script_failed = true;
+    exit_code = 1;
+  };
+
+  sections.Start("get_sources", "Getting source from Git repository");
+  if (Status got = GetSources(transfers); !got.ok()) prepare_failed(got);
+  sections.End("get_sources");
+
+  if (!script_failed && !stopping() && !job.cache.is_null() && !job.cache.empty()) {
+    sections.Start("restore_cache", "Restoring cache", true);
+    RestoreJobCaches(transfers);
+    sections.End("restore_cache");
+  }
+  if (!script_failed && !stopping() && job.dependencies.is_array() && !job.dependencies.empty()) {
+    sections.Start("download_artifacts", "Downloading artifacts");
+    if (Status got = DownloadDependencies(transfers); !got.ok()) prepare_failed(got);
+    sections.End("download_artifacts");
+  }
 
   if (const PayloadStep* step = job.Step("script");
-      step != nullptr && control.abort_cause() == JobControl::AbortCause::kNone) {
+      step != nullptr && !script_failed && !stopping()) {
     sections.Start("step_script", "Executing \"step_script\" stage of the job script");
     ScriptStep script{"script",          step->script,     *env, dirs->project, dirs->temp,
                       runner.kill_grace, control.stop_fd()};
@@ -265,9 +307,7 @@ FinalState RunJob(const JobPayload& job, const RunContext& context, JobTrace& tr
   }
 
   std::string stage = job.Variable("STAGEHOST_STAGE").value_or("");
-  bool stopping = control.cancelled() || control.timed_out() ||
-                  control.abort_cause() != JobControl::AbortCause::kNone;
-  if (!stage.empty() && !script_failed && !system_failed && !stopping) {
+  if (!stage.empty() && !script_failed && !system_failed && !stopping()) {
     sections.Start("stagehost_stage", fmt::format("Running the \"{}\" stage plugin", stage));
     JobStageRequest request;
     request.stage = stage;
@@ -321,6 +361,29 @@ FinalState RunJob(const JobPayload& job, const RunContext& context, JobTrace& tr
                       ran->exit_code));
     }
     sections.End("after_script");
+  }
+
+  // The failure path (cancel and timeout included) still saves caches and on_failure artifacts;
+  // only an abort skips them.
+  bool succeeded = !script_failed && !system_failed && !control.cancelled() && !control.timed_out();
+  if (control.abort_cause() == JobControl::AbortCause::kNone) {
+    if (!job.cache.is_null() && !job.cache.empty()) {
+      sections.Start("archive_cache",
+                     succeeded ? "Saving cache for successful job" : "Saving cache for failed job",
+                     true);
+      SaveJobCaches(transfers, succeeded);
+      sections.End("archive_cache");
+    }
+    if (job.artifacts.is_array() && !job.artifacts.empty()) {
+      const char* name = succeeded ? "upload_artifacts_on_success" : "upload_artifacts_on_failure";
+      sections.Start(name, "Uploading artifacts");
+      Status uploaded = UploadArtifacts(transfers, succeeded);
+      sections.End(name);
+      if (!uploaded.ok() && uploaded.code() != StatusCode::kCancelled && succeeded) {
+        script_failed = true;
+        exit_code = 1;
+      }
+    }
   }
 
   std::error_code ec;

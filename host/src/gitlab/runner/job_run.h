@@ -35,6 +35,8 @@ class JobControl {
   bool cancelled() const { return cancelled_; }
   bool timed_out() const { return timed_out_; }
   AbortCause abort_cause() const { return abort_cause_; }
+  // True once aborted: HTTP transfers of the job (artifacts, dependencies) watch it.
+  const std::atomic<bool>* abort_flag() const { return &aborted_; }
 
  private:
   static void Signal(const UniqueFd& fd);
@@ -42,14 +44,18 @@ class JobControl {
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> timed_out_{false};
   std::atomic<AbortCause> abort_cause_{AbortCause::kNone};
+  std::atomic<bool> aborted_{false};
   std::mutex forward_mutex_;
   JobControl* forward_ = nullptr;
 };
+
+class RunnerMetrics;
 
 struct RunContext {
   const RunnerEntry* runner = nullptr;
   std::string runner_name;
   std::vector<std::string> base_env;  // the runner's own environment, filtered
+  RunnerMetrics* metrics = nullptr;   // may be null
 };
 
 // Runs the job's steps into `trace` and returns the state to report. Never throws; setup

@@ -50,6 +50,7 @@ void ReadRunner(TomlReader& reader, const toml::table& table, const fs::path& co
   reader.Count(table, "limit", entry.limit);
   reader.Count(table, "output_limit", entry.output_limit_kib);
   reader.Path(table, "builds_dir", entry.builds_dir);
+  reader.Path(table, "cache_dir", entry.cache_dir);
   reader.Count(table, "request_concurrency", entry.request_concurrency);
   reader.Path(table, "tls-ca-file", entry.tls_ca_file);
   if (const toml::node* node = table.get("environment")) {
@@ -73,12 +74,13 @@ void ReadRunner(TomlReader& reader, const toml::table& table, const fs::path& co
     }
   }
   reader.Unknown(table, {"name", "url", "token", "id", "token_expires_at", "limit", "output_limit",
-                         "builds_dir", "request_concurrency", "tls-ca-file", "environment",
-                         "executor", "stagehost"});
+                         "builds_dir", "cache_dir", "request_concurrency", "tls-ca-file",
+                         "environment", "executor", "stagehost"});
   if (const toml::table* extra = table["stagehost"].as_table()) {
     ReadStagehostTable(reader, *extra, entry);
   }
   if (entry.builds_dir.empty()) entry.builds_dir = config_dir / "builds";
+  if (entry.cache_dir.empty()) entry.cache_dir = config_dir / "cache";
   if (entry.request_concurrency == 0) entry.request_concurrency = 1;
 }
 
@@ -193,6 +195,7 @@ Status AddRunnerToConfig(const fs::path& file, const RunnerEntry& entry) {
   runner.insert("output_limit", static_cast<int64_t>(entry.output_limit_kib));
   runner.insert("request_concurrency", static_cast<int64_t>(entry.request_concurrency));
   if (!entry.builds_dir.empty()) runner.insert("builds_dir", entry.builds_dir.string());
+  if (!entry.cache_dir.empty()) runner.insert("cache_dir", entry.cache_dir.string());
   if (!entry.tls_ca_file.empty()) runner.insert("tls-ca-file", entry.tls_ca_file.string());
 
   toml::array* runners = root["runners"].as_array();

@@ -22,6 +22,7 @@ struct RunnerEntry {
   uint64_t limit = 0;  // jobs at once for this entry; 0 = only `concurrent` applies
   uint64_t output_limit_kib = 4096;
   std::filesystem::path builds_dir;  // default: <config dir>/builds
+  std::filesystem::path cache_dir;   // local job caches; default: <config dir>/cache
   uint64_t request_concurrency = 1;
   std::filesystem::path tls_ca_file;
   std::vector<std::string> environment;  // "KEY=VALUE" added to every job

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <sstream>
 
 namespace stagehost::gitlab {
 namespace {
@@ -97,6 +98,25 @@ TEST(RunnerConfigTest, AddRunnerWritesMode0600AndReplacesTheSameRunner) {
   EXPECT_EQ(config->runners[0].name, "renamed");
   EXPECT_EQ(config->runners[0].id, 7);
   EXPECT_EQ(config->runners[1].token, "glrt-other");
+}
+
+// The commented template users copy must stay loadable, every key in it known.
+TEST(RunnerConfigTest, TheShippedTemplateLoads) {
+  std::ifstream in(fs::path(STAGEHOST_SOURCE_DIR) /
+                   "ci-templates/gitlab/runner/native-runner.config.toml");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string body = text.str();
+  // The commented-out metrics address is part of what a user switches on.
+  size_t at = body.find("# listen_address");
+  ASSERT_NE(at, std::string::npos);
+  body.erase(at, 2);
+  Result<RunnerConfig> config = LoadRunnerConfig(Write("template.toml", body));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->listen_address, "127.0.0.1:9252");
+  ASSERT_EQ(config->runners.size(), 1u);
+  EXPECT_EQ(config->runners[0].cache_dir, "/var/cache/stagehost");
 }
 
 }  // namespace

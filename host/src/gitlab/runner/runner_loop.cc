@@ -18,6 +18,7 @@
 #include "gitlab/runner/job_reporter.h"
 #include "gitlab/runner/job_run.h"
 #include "gitlab/runner/job_trace.h"
+#include "gitlab/runner/metrics.h"
 #include "net/retry.h"
 
 extern char** environ;
@@ -94,6 +95,7 @@ class Runner {
 
   std::atomic<bool> stop_polling_{false};
   std::atomic<bool> poll_abort_{false};
+  RunnerMetrics metrics_;
 };
 
 void Runner::StopPolling() {
@@ -136,6 +138,7 @@ void Runner::PollLoop(size_t index) {
   client.ca_file = runner.tls_ca_file.string();
   client.abort = &poll_abort_;
   GitLabApi api(runner.url, client, runner.request_idle_timeout);
+  api.set_metrics(&metrics_);
   std::string last_update;
   std::mt19937 random(std::random_device{}());
   net::Backoff unhealthy(config_.check_interval, milliseconds(300'000));
@@ -282,6 +285,8 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
                            [](const std::string& line) { Log(line); });
       reporter.OnCancel([&control] { control.Cancel(); });
       reporter.OnAbort([&control] { control.Abort(JobControl::AbortCause::kServer); });
+      reporter.SetMetrics(&metrics_);
+      metrics_.JobStarted();
       std::list<ActiveJob>::iterator registered;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -290,7 +295,7 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
       }
       if (cancel_now) control.Cancel();
       reporter.Start();
-      RunContext context{&runner, runner.name, base_env_};
+      RunContext context{&runner, runner.name, base_env_, &metrics_};
       FinalState state = RunJob(job, context, **trace, control);
       (*trace)->Close();
       milliseconds horizon = runner.final_update_horizon;
@@ -299,6 +304,8 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
         if (shutting_down_) horizon = config_.shutdown_timeout;
       }
       delivered = reporter.Finish(state, horizon);
+      metrics_.JobFinished(state.state);
+      if (!delivered) metrics_.Error("final_update_not_delivered");
       Log(fmt::format("job {}: {}{} — final state {}", job.id, state.state,
                       state.failure_reason.empty() ? "" : " (" + state.failure_reason + ")",
                       delivered ? "delivered" : "NOT delivered"));
@@ -357,6 +364,20 @@ int Runner::Run() {
 
   Log(fmt::format("starting: {} runner(s), concurrent {}, system id {}", config_.runners.size(),
                   config_.concurrent, system_id_));
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config_.listen_address.empty()) {
+    Result<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(config_.listen_address, metrics_);
+    if (!started.ok()) {
+      // A runner without its metrics still runs jobs; say so loudly instead of refusing to start.
+      Log(fmt::format("metrics endpoint {}: {}", config_.listen_address,
+                      started.status().message()));
+    } else {
+      metrics_server = std::move(*started);
+      Log(fmt::format("metrics on http://{}/metrics (port {})", config_.listen_address,
+                      metrics_server->port()));
+    }
+  }
   std::vector<std::thread> pollers;
   for (size_t i = 0; i < config_.runners.size(); ++i) {
     uint64_t threads = options_.once ? 1 : config_.runners[i].request_concurrency;
