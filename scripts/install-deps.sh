@@ -19,6 +19,7 @@ packages=(
   in-toto                           # verifies the deploy stage's provenance in the tests
   openssl                           # the demo makes a throwaway Ed25519 key for the deploy stage
   python3-jenkins groovy            # fake Jenkins fidelity check; shared-library syntax check
+  rsync python3-yaml curl           # gitlab-ci-local copies artifacts with rsync; tests/e2e
 )
 # Node.js for the pinned npm tools (package-lock.json): Debian's, unless the machine has one already
 # (a packaged nodejs that bundles npm conflicts with Debian's npm package).

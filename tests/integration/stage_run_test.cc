@@ -249,6 +249,22 @@ TEST_F(StageRun, PluginsInspectJsonIncludesTheSchema) {
   EXPECT_NE(good, nullptr) << info.dump(2);
 }
 
+TEST_F(StageRun, PluginsInspectMarkdownTablesTheSchema) {
+  ProcessResult r = Plugins({"inspect", "good-stage", "--markdown"});
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out.rfind("## good-stage\n", 0), 0u) << r.out;
+  EXPECT_CONTAINS(r.out, "| key | type | default | description | required |");
+  EXPECT_CONTAINS(r.out, "| `fail` | boolean |");
+  EXPECT_CONTAINS(r.out, "| `sleep_ms` |");
+  // Nothing machine-specific: docs/stages.md is compared byte for byte with a fresh one.
+  EXPECT_EQ(r.out.find(FixturePath("good_stage")), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(Sha256FileHex(FixturePath("good_stage"))), std::string::npos) << r.out;
+
+  ProcessResult both = Plugins({"inspect", "good-stage", "--markdown", "--json"});
+  EXPECT_NE(both.exit_code, 0) << both.Describe();
+}
+
 TEST_F(StageRun, RunAfterACrashWorks) {
   StagehostCall crash;
   crash.plugin_path = FixtureDir("segv_in_run");

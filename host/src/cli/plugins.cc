@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/plugin_flags.h"
+#include "cli/schema_markdown.h"
 #include "job/stage_outcome.h"
 
 namespace stagehost::cli {
@@ -58,7 +59,23 @@ int List(const PluginFlags& plugin_flags, bool as_json) {
   return 0;
 }
 
-int Inspect(const PluginFlags& plugin_flags, const std::string& name, bool as_json) {
+enum class Format { kText, kJson, kMarkdown };
+
+// The stage reference section of docs/stages.md: nothing that differs between machines or builds
+// (no path, no digest), so the committed file can be compared with a fresh one.
+void PrintMarkdown(const PluginInfo& info) {
+  fmt::print("## {}\n\n{}\n\n", info.name, info.description);
+  fmt::print("Stage type `{}`, plugin version {}, ABI {}.{}, {}, {}.\n\n",
+             StageTypeName(info.stage_type), info.version, info.abi_major, info.abi_minor,
+             info.vendor, info.license);
+  // ordered: the table lists keys in the order the plugin's author wrote them.
+  nlohmann::ordered_json schema =
+      nlohmann::ordered_json::parse(info.config_schema_json, nullptr, false);
+  fmt::print(
+      "{}", SchemaMarkdownTable(schema.is_discarded() ? nlohmann::ordered_json::object() : schema));
+}
+
+int Inspect(const PluginFlags& plugin_flags, const std::string& name, Format format) {
   Result<CatalogOptions> options = MakeCatalogOptions(plugin_flags);
   if (!options.ok()) {
     fmt::print(stderr, "stagehost: {}\n", options.status().message());
@@ -72,8 +89,12 @@ int Inspect(const PluginFlags& plugin_flags, const std::string& name, bool as_js
     return kExitSystemFailure;
   }
   const PluginInfo& info = *(*entry)->info;
-  if (as_json) {
+  if (format == Format::kJson) {
     fmt::print("{}\n", InfoJson(info).dump(2));
+    return 0;
+  }
+  if (format == Format::kMarkdown) {
+    PrintMarkdown(info);
     return 0;
   }
   fmt::print(
@@ -105,10 +126,20 @@ void RegisterPlugins(CLI::App& app, int& exit_code) {
   CLI::App* inspect = plugins->add_subcommand(
       "inspect", "Show one plugin's ABI, version, stage, config schema, file and digest");
   inspect->add_option("name", *name, "Plugin name")->required();
-  inspect->add_flag("--json", *as_json, "Machine-readable output");
+  auto as_markdown = std::make_shared<bool>(false);
+  CLI::Option* json_flag = inspect->add_flag("--json", *as_json, "Machine-readable output");
+  inspect
+      ->add_flag("--markdown", *as_markdown,
+                 "The config keys as a Markdown table (key, type, default, description, "
+                 "required), as in docs/stages.md")
+      ->excludes(json_flag);
   AddPluginFlags(inspect, *flags);
-  inspect->callback(
-      [flags, as_json, name, &exit_code] { exit_code = Inspect(*flags, *name, *as_json); });
+  inspect->callback([flags, as_json, as_markdown, name, &exit_code] {
+    const Format format = *as_markdown ? Format::kMarkdown
+                          : *as_json   ? Format::kJson
+                                       : Format::kText;
+    exit_code = Inspect(*flags, *name, format);
+  });
 }
 
 }  // namespace stagehost::cli
