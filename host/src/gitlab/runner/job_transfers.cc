@@ -156,10 +156,13 @@ Status UploadEntry(const TransferContext& context, net::HttpClient& http,
   std::error_code ec;
   fs::remove(staged->path, ec);
   if (context.metrics != nullptr) {
-    context.metrics->ApiRequest("jobs/artifacts", sent.ok() ? 201 : 0);
-    int attempts = sent.ok() ? sent->attempts : 0;
-    for (int i = 1; i < attempts; ++i) context.metrics->Retry("artifact_upload");
-    if (!sent.ok()) context.metrics->Error("artifact_upload");
+    // Only the answer that ended the upload is known here: a 201, or an error counted as one.
+    if (sent.ok()) {
+      context.metrics->ApiRequest("jobs/artifacts", 201);
+      for (int i = 1; i < sent->attempts; ++i) context.metrics->Retry("artifact_upload");
+    } else {
+      context.metrics->Error("artifact_upload");
+    }
   }
   if (!sent.ok()) return sent.status();
   Notice(context, fmt::format("{}: {} uploaded to GitLab ({} tr{})", type,
@@ -232,8 +235,11 @@ Status DownloadDependencies(const TransferContext& context) {
       Result<ExtractSummary> fetched =
           FetchDependency(http, download, context.project_dir, ExtractLimits{});
       if (context.metrics != nullptr) {
-        context.metrics->ApiRequest("jobs/artifacts:download", fetched.ok() ? 200 : 0);
-        if (!fetched.ok()) context.metrics->Error("artifact_download");
+        if (fetched.ok()) {
+          context.metrics->ApiRequest("jobs/artifacts:download", 200);
+        } else {
+          context.metrics->Error("artifact_download");
+        }
       }
       if (fetched.ok()) {
         Notice(context, fmt::format("Downloading artifacts from coordinator... ok ({} entries, {})",
