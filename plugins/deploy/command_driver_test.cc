@@ -148,7 +148,7 @@ TEST_F(CommandDriverTest, BreachAtACanaryStepRollsBack) {
   // Nothing listens on the health URL: an unreachable endpoint is a failure, limit 0.
   const std::string health =
       R"(,"analysis":{"interval_seconds":0,"count":1,"health_checks":[{"name":"model","url":"http://127.0.0.1:)" +
-      std::to_string(FreePort()) + R"(/healthz","timeout_seconds":0.5}]})";
+      std::to_string(testutil::FreeLoopbackPort()) + R"(/healthz","timeout_seconds":0.5}]})";
   ASSERT_EQ(Run("v1", "direct").verdict, Verdict::kPassed) << run_.log;
   DeployReport r = Run("v2", "canary", R"(,"steps":[{"weight":20},{"weight":100}])", health);
   EXPECT_EQ(r.verdict, Verdict::kFailed) << r.message;

@@ -149,7 +149,7 @@ TEST_F(DeployE2E, BreachRollsBackAndExitsOne) {
   ASSERT_EQ(Run(Config("v1", "direct")).exit_code, 0);
   const std::string health =
       R"(,"analysis":{"interval_seconds":0,"count":1,"health_checks":[{"name":"model","url":"http://127.0.0.1:)" +
-      std::to_string(testing::FreePort()) + R"(/healthz","timeout_seconds":0.5}]})";
+      std::to_string(testutil::FreeLoopbackPort()) + R"(/healthz","timeout_seconds":0.5}]})";
   tu::ProcessResult r =
       Run(Config("v2", "canary", R"(,"steps":[{"weight":25},{"weight":100}])", health));
   ASSERT_HOST_SURVIVED(r);

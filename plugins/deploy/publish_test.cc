@@ -42,7 +42,7 @@ class PublishTest : public ::testing::Test {
 TEST_F(PublishTest, S3MultipartIdempotentAndNeverOverwritten) {
   const std::string s3rver = SourceDir() + "/node_modules/.bin/s3rver";
   if (!fs::exists(s3rver)) GTEST_SKIP() << "s3rver not installed (scripts/install-deps.sh)";
-  const int port = FreePort();
+  const int port = testutil::FreeLoopbackPort();
   fs::create_directories(dir_ / "s3");
   Service server({"/usr/bin/env", "node", s3rver, "-d", dir_ / "s3", "-a", "127.0.0.1", "-p",
                   std::to_string(port), "--configure-bucket", "models", "--silent"},
@@ -99,7 +99,7 @@ TEST_F(PublishTest, S3MultipartIdempotentAndNeverOverwritten) {
 TEST_F(PublishTest, S3UnknownAccessKeyIsAnInfraErrorWithoutSecrets) {
   const std::string s3rver = SourceDir() + "/node_modules/.bin/s3rver";
   if (!fs::exists(s3rver)) GTEST_SKIP() << "s3rver not installed";
-  const int port = FreePort();
+  const int port = testutil::FreeLoopbackPort();
   fs::create_directories(dir_ / "s3");
   Service server({"/usr/bin/env", "node", s3rver, "-d", dir_ / "s3", "-a", "127.0.0.1", "-p",
                   std::to_string(port), "--configure-bucket", "models", "--silent"},
@@ -122,7 +122,7 @@ TEST_F(PublishTest, S3UnknownAccessKeyIsAnInfraErrorWithoutSecrets) {
 
 TEST_F(PublishTest, HttpPutToNginxWithReadBack) {
   if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx not installed";
-  const int port = FreePort();
+  const int port = testutil::FreeLoopbackPort();
   const std::string ndir = dir_ / "nginx";
   fs::create_directories(ndir + "/repo");
   Spit(ndir + "/nginx.conf",

@@ -70,10 +70,10 @@ class RolloutTest : public ::testing::Test {
     if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/prometheus")) return;
     dir_ = new TempDir();
     const std::string d = dir_->path();
-    blue_port_ = FreePort();
-    green_port_ = FreePort();
-    nginx_port_ = FreePort();
-    prom_port_ = FreePort();
+    blue_port_ = testutil::FreeLoopbackPort();
+    green_port_ = testutil::FreeLoopbackPort();
+    nginx_port_ = testutil::FreeLoopbackPort();
+    prom_port_ = testutil::FreeLoopbackPort();
     Spit(d + "/server.py", kServer);
     Spit(d + "/load.py", kLoad);
     Spit(d + "/blue.version", "v1");

@@ -23,6 +23,7 @@
 
 #include "deploy.h"
 #include "http.h"
+#include "testutil/free_port.h"
 
 namespace stagehost::deploy::testing {
 
@@ -57,18 +58,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // A background process in its own process group, output to `log`; killed (group) on destruction.
 class Service {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "testutil/free_port.h"
 #include "testutil/run_process.h"
 
 namespace stagehost::gitlab {
@@ -50,18 +51,6 @@ std::string Git(const fs::path& cwd, std::vector<std::string> args) {
   std::string out = r.out;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 bool CanConnect(int port) {
@@ -121,7 +110,7 @@ class GitSourcesTest : public ::testing::Test {
     make_repo("sub", "sub.txt", "nested");
     super_sha_ = make_repo("super", "super.txt", "sub");
 
-    port_ = FreePort();
+    port_ = testutil::FreeLoopbackPort();
     daemon_ = fork();
     if (daemon_ == 0) {
       setpgid(0, 0);

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "testutil/free_port.h"
+
 namespace stagehost::gitlab {
 namespace {
 namespace fs = std::filesystem;
@@ -59,18 +61,6 @@ HttpAnswer HttpRequest(int port, const std::string& method, const std::string& t
   answer.head = raw.substr(0, split);
   answer.body = raw.substr(split + 4);
   return answer;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 TEST(RunnerMetricsTest, RendersTheExpositionFormatLineByLine) {
@@ -215,7 +205,7 @@ TEST(MetricsServerTest, RealPrometheusScrapesTheEndpoint) {
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << "scrape_configs:\n  - job_name: stagehost\n    scrape_interval: 1s\n"
       << "    static_configs:\n      - targets: ['127.0.0.1:" << (*server)->port() << "']\n";
-  int web_port = FreePort();
+  int web_port = testutil::FreeLoopbackPort();
   std::string log_path = (dir / "prometheus.log").string();
   pid_t pid = fork();
   if (pid == 0) {
