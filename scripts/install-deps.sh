@@ -41,10 +41,13 @@ fi
 # npm tools at the versions package-lock.json pins; skipped when node_modules already matches it.
 cd "$(dirname "$0")/.."
 lock_stamp=node_modules/.stagehost-lock.sha256
-if ! sha256sum --status -c "$lock_stamp" 2>/dev/null; then
+if ! sha256sum --status -c "$lock_stamp" 2>/dev/null || [ ! -f node_modules/re2/build/Release/re2.node ]; then
   echo "install-deps: npm ci" >&2
-  # --ignore-scripts: no package needs its install script here, and one (re2, for gitlab-ci-local)
-  # would compile C++ with node-gyp for minutes when it cannot download a prebuilt binary.
+  # Install scripts stay off except for the one native module a tool needs: re2, which
+  # gitlab-ci-local loads at start. Its script downloads a prebuilt binary or, offline, compiles
+  # RE2 with node-gyp (about two minutes on two cores, once per machine).
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "install-deps: npm rebuild re2 (native module of gitlab-ci-local)" >&2
+  npm rebuild re2 --no-audit --no-fund --loglevel=error >/dev/null
   sha256sum package-lock.json >"$lock_stamp"
 fi
