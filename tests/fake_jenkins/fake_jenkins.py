@@ -234,7 +234,7 @@ class State:
         self.salt = secrets.token_hex(8)
         self.cookie_name = "JSESSIONID." + secrets.token_hex(4)
         self.session_hash = secrets.token_hex(4)
-        self.faults = []  # [{method, path_regex, status|kind, count}]
+        self.faults = []  # [{method, path_regex, status|kind (reset, stall + seconds), count}]
         self.stale_once = 0  # next N progressiveText answers pretend the file is shorter
         self.requests = []
         self.stats = {"start_beyond_length": 0, "stops": 0, "cancels": 0}
@@ -335,6 +335,17 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def take_stall(self, path):
+        """Seconds to hold this request unanswered, when a `stall` fault matches (under the lock)."""
+        for f in self.st.faults:
+            if f["count"] != 0 and f.get("kind") == "stall" and re.search(f["path_regex"], path) \
+                    and f.get("method", self.command) == self.command:
+                f["count"] -= 1
+                self.record["status"] = "stall"
+                self.st.requests.append(self.record)
+                return float(f.get("seconds", 60))
+        return None
+
     def do_GET(self):
         self.dispatch()
 
@@ -356,9 +367,18 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 return self.control(path[len("/__fake/"):], query, body)
         with st.lock:
+            stall = self.take_stall(url.path)
+        if stall is not None:
+            # A server that accepted the request and went silent: only the client's own
+            # timeout or abort ends it. The lock is not held, so other requests go on.
+            time.sleep(stall)
+            self.close_connection = True
+            return
+        with st.lock:
             st.requests.append(self.record)
             for f in st.faults:
-                if f["count"] != 0 and re.search(f["path_regex"], url.path) and \
+                if f["count"] != 0 and f.get("kind") != "stall" and \
+                        re.search(f["path_regex"], url.path) and \
                         f.get("method", self.command) == self.command:
                     f["count"] -= 1
                     if f.get("kind") == "reset":

@@ -387,6 +387,26 @@ TEST_F(JenkinsBuildTest, CancelWithoutStopLeavesTheBuildRunning) {
   EXPECT_EQ(fake_.Get("stats")["stops"], 0);
 }
 
+TEST_F(JenkinsBuildTest, CancelEndsARequestTheServerLeftHanging) {
+  AddJob("long", {{"script", {{"manual", true}}}});
+  // The console request is accepted and never answered; without the abort flag the command would
+  // sit in it until the client's 30 s idle timeout.
+  fake_.Control("faults", {{"path_regex", "progressiveText"}, {"kind", "stall"}, {"seconds", 60}});
+  StagehostCall call;
+  call.args = {"jenkins", "build", "long", "--follow", "--stop-on-cancel", "--poll", "0.1"};
+  call.env = fake_.Env();
+  call.signal_after = std::chrono::milliseconds(1500);
+  call.signal_number = SIGINT;
+  ProcessResult r = RunStagehost(call);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_TRUE(r.signal_sent);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_LT(r.wall, std::chrono::seconds(15)) << r.err;
+  // The stop still went out after the aborted request.
+  EXPECT_CONTAINS(r.err, "stop requested for " + fake_.url() + "/job/long/1/");
+  EXPECT_EQ(fake_.Get("stats")["stops"], 1);
+}
+
 TEST_F(JenkinsBuildTest, LogCommandPrintsAndFollows) {
   AddJob("ext", {{"script", {{"manual", true}}}});
   nlohmann::json build = fake_.Control("builds", {{"job", "ext"}, {"script", {{"manual", true}}}});

@@ -11,9 +11,12 @@ namespace stagehost::cli {
 namespace {
 
 int g_write_fd = -1;
+std::atomic<bool> g_cancel_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
 void OnSignal(int) {
   int saved = errno;
+  g_cancel_requested.store(true, std::memory_order_relaxed);
   (void)!::write(g_write_fd, "c", 1);
   errno = saved;
 }
@@ -36,5 +39,7 @@ int InstallCancelSignals() {
   ::signal(SIGPIPE, SIG_IGN);
   return read_fd;
 }
+
+std::atomic<bool>& CancelRequested() { return g_cancel_requested; }
 
 }  // namespace stagehost::cli

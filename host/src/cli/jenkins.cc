@@ -61,12 +61,15 @@ Result<std::unique_ptr<Session>> Connect(const JenkinsFlags& flags, log::FdSink&
   jenkins::ClientConfig config;
   config.credentials = std::move(credentials);
   config.on_notice = Message;
+  // Ctrl-C ends a request in flight too, not only the waits between polls.
+  int cancel_fd = InstallCancelSignals();
+  config.abort = &CancelRequested();
   auto session =
       std::make_unique<Session>(Session{jenkins::Client(std::move(config)), job_path, {}});
   auto poll = std::chrono::milliseconds(static_cast<int64_t>(flags.poll_s * 1000));
   session->options.poll = poll;
   session->options.poll_max = std::max(poll, poll * 5);
-  session->options.cancel_fd = InstallCancelSignals();
+  session->options.cancel_fd = cancel_fd;
   if (flags.timeout_s > 0) {
     session->options.deadline =
         std::chrono::steady_clock::now() +
@@ -77,6 +80,14 @@ Result<std::unique_ptr<Session>> Connect(const JenkinsFlags& flags, log::FdSink&
   return session;
 }
 
+// A request aborted by Ctrl-C / SIGTERM: the same end as a cancel noticed between polls.
+jenkins::FollowResult LocalCancel(std::int64_t number) {
+  jenkins::FollowResult result;
+  result.end = jenkins::FollowEnd::kLocalCancel;
+  result.number = number;
+  return result;
+}
+
 // Local cancel or timeout: optionally stop the remote build (or its queue item), then exit 2.
 int Interrupted(Session& s, const jenkins::FollowResult& r, std::int64_t queue_id,
                 const JenkinsFlags& flags) {
@@ -85,6 +96,8 @@ int Interrupted(Session& s, const jenkins::FollowResult& r, std::int64_t queue_i
                          : std::string("cancelled");
   std::string where = r.number > 0 ? s.client.BuildUrl(s.job_path, r.number)
                                    : fmt::format("queue item {}", queue_id);
+  // The stop request below must go out although the cancel flag is set.
+  CancelRequested().store(false);
   if (!flags.stop_on_cancel) {
     Message(fmt::format("{}; the remote build goes on: {} (use --stop-on-cancel to stop it)", what,
                         where));
@@ -163,6 +176,9 @@ int RunBuild(const JenkinsFlags& flags) {
 
   Result<jenkins::FollowResult> queued =
       jenkins::WaitForBuild(s.client, s.job_path, *queue_id, s.options);
+  if (!queued.ok() && queued.status().code() == StatusCode::kCancelled) {
+    return Interrupted(s, LocalCancel(0), *queue_id, flags);
+  }
   if (!queued.ok()) return Fail(queued.status().WithContext("waiting for " + flags.job));
   if (queued->end == jenkins::FollowEnd::kQueueCancelled) {
     Message(fmt::format("queue item {} was cancelled in Jenkins: no build ran", *queue_id));
@@ -177,6 +193,9 @@ int RunBuild(const JenkinsFlags& flags) {
 
   Result<jenkins::FollowResult> followed =
       jenkins::FollowBuild(s.client, s.job_path, queued->number, flags.follow, s.options);
+  if (!followed.ok() && followed.status().code() == StatusCode::kCancelled) {
+    return Interrupted(s, LocalCancel(queued->number), *queue_id, flags);
+  }
   if (!followed.ok()) return Fail(followed.status().WithContext("following " + flags.job));
   if (followed->end != jenkins::FollowEnd::kFinished) {
     return Interrupted(s, *followed, *queue_id, flags);
@@ -207,6 +226,9 @@ int RunLog(const JenkinsFlags& flags) {
   }
   Result<jenkins::FollowResult> followed =
       jenkins::FollowBuild(s.client, s.job_path, flags.number, true, s.options);
+  if (!followed.ok() && followed.status().code() == StatusCode::kCancelled) {
+    followed = LocalCancel(flags.number);
+  }
   if (!followed.ok()) return Fail(followed.status());
   if (followed->end != jenkins::FollowEnd::kFinished) {
     Message(followed->end == jenkins::FollowEnd::kTimedOut ? "timed out" : "cancelled");
