@@ -13,6 +13,8 @@
 #include <map>
 #include <random>
 
+#include "testutil/stagehost_cli.h"
+
 namespace stagehost::artifacts {
 namespace {
 namespace fs = std::filesystem;
@@ -65,13 +67,9 @@ std::string RandomBytes(size_t n, unsigned seed) {
 class ArchiveBuilderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/stagehost-archive-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     project_ = tmp_ / "project";
     fs::create_directories(project_);
   }
-  void TearDown() override { fs::remove_all(tmp_); }
 
   void Write(const std::string& rel, const std::string& data) {
     fs::create_directories((project_ / rel).parent_path());
@@ -86,7 +84,8 @@ class ArchiveBuilderTest : public ::testing::Test {
     return spec;
   }
 
-  fs::path tmp_;
+  testutil::TempDir temp_;  // removed after every other member
+  fs::path tmp_ = temp_.path();
   fs::path project_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "artifacts/archive_builder.h"
 #include "gitlab/runner/fake_gitlab_process_test.h"
+#include "testutil/stagehost_cli.h"
 #include "util/sha256.h"
 
 namespace stagehost::gitlab {
@@ -31,9 +32,6 @@ TEST(RetargetTest, KeepsPathAndQuery) {
 class ArtifactUploadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/stagehost-upload-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     fs::create_directories(tmp_ / "state");
     fs::create_directories(tmp_ / "project/out");
     fake_ = std::make_unique<testutil::FakeGitLabProcess>(tmp_ / "state");
@@ -58,10 +56,6 @@ class ArtifactUploadTest : public ::testing::Test {
     job_id_ = id;
     job_token_ = token;
   }
-  void TearDown() override {
-    fake_.reset();
-    fs::remove_all(tmp_);
-  }
 
   ArtifactUpload Upload() {
     ArtifactUpload upload;
@@ -76,7 +70,8 @@ class ArtifactUploadTest : public ::testing::Test {
   }
   nlohmann::json Attempts() { return fake_->Job(job_id_)["upload_attempts"]; }
 
-  fs::path tmp_;
+  testutil::TempDir temp_;  // removed after every other member
+  fs::path tmp_ = temp_.path();
   std::unique_ptr<testutil::FakeGitLabProcess> fake_;
   artifacts::StagedArchive staged_;
   int64_t job_id_ = 0;

@@ -1,4 +1,4 @@
-// Dependency artifacts: GET jobs/:id/artifacts (object-storage redirects) and safe extraction.
+// Dependency artifacts: GET jobs/:id/artifacts (object-storage redirects), then safe extraction.
 #pragma once
 
 #include <atomic>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "artifacts/safe_extract.h"
 #include "net/http_client.h"
 #include "util/status.h"
 #include "util/unique_fd.h"
@@ -47,31 +48,10 @@ struct DownloadedArchive {
 Result<DownloadedArchive> DownloadDependency(net::HttpClient& http,
                                              const DependencyDownload& download);
 
-struct ExtractLimits {
-  uint64_t max_total_bytes = 10ULL << 30;  // uncompressed bytes written
-  uint64_t max_entries = 1'000'000;
-};
-
-struct ExtractSummary {
-  uint64_t entries = 0;  // files, directories and symlinks created
-  uint64_t bytes = 0;    // file bytes written
-};
-
-// Extracts the zip behind `archive_fd` into `project_dir`, refusing — with the entry's name —
-// absolute paths, `..` components, entries whose path goes through a symlink (one from the
-// archive or one already on disk), symlinks whose target leaves the project (absolute targets
-// included), hard links, devices, FIFOs and sockets, and archives over `limits`. The whole
-// archive is checked from its headers before anything is written; the on-disk symlink checks
-// are repeated while writing (each directory is opened with O_NOFOLLOW), so a refusal found only
-// then leaves the entries before it in place. Existing files are replaced, never written through.
-// Permission bits are kept without setuid/setgid/sticky. kInvalidArgument for refusals.
-Result<ExtractSummary> ExtractArchiveSafely(int archive_fd,
-                                            const std::filesystem::path& project_dir,
-                                            const ExtractLimits& limits);
-
-// DownloadDependency, then ExtractArchiveSafely; errors name the dependency.
-Result<ExtractSummary> FetchDependency(net::HttpClient& http, const DependencyDownload& download,
-                                       const std::filesystem::path& project_dir,
-                                       const ExtractLimits& limits);
+// DownloadDependency, then artifacts::ExtractArchiveSafely; errors name the dependency.
+Result<artifacts::ExtractSummary> FetchDependency(net::HttpClient& http,
+                                                  const DependencyDownload& download,
+                                                  const std::filesystem::path& project_dir,
+                                                  const artifacts::ExtractLimits& limits);
 
 }  // namespace stagehost::gitlab

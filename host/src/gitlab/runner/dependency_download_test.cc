@@ -1,78 +1,21 @@
-// Dependency download (302 to object storage, injected failures) and safe extraction refusals.
+// Dependency download: 302 to object storage without the token, injected failures, caps, zip-slip.
 #include "gitlab/runner/dependency_download.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/beast/core/detail/base64.hpp>
-#include <fstream>
 #include <thread>
 
+#include "artifacts/zip_fixture_test.h"
 #include "gitlab/runner/fake_gitlab_process_test.h"
+#include "testutil/stagehost_cli.h"
 
 namespace stagehost::gitlab {
 namespace {
 namespace fs = std::filesystem;
-
-struct TestEntry {
-  std::string name;
-  mode_t type = AE_IFREG;
-  std::string data;  // file contents, or the symlink target
-};
-
-// Builds a zip in memory with libarchive: the test controls every name and type.
-std::string MakeZip(const std::vector<TestEntry>& entries) {
-  std::string out;
-  struct archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](struct archive*, void* user, const void* data, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(user)->append(static_cast<const char*>(data), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
-  for (const auto& e : entries) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, e.name.c_str());
-    archive_entry_set_filetype(entry, e.type);
-    archive_entry_set_perm(entry, 0644);
-    if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.data.c_str());
-    if (e.type == AE_IFREG) archive_entry_set_size(entry, static_cast<la_int64_t>(e.data.size()));
-    EXPECT_GE(archive_write_header(a, entry), ARCHIVE_WARN) << archive_error_string(a);
-    if (e.type == AE_IFREG) archive_write_data(a, e.data.data(), e.data.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
-
-// libarchive's zip writer refuses FIFOs and devices, as it should; a hostile archive can still
-// carry one in the Unix mode of the central directory (external attributes, high 16 bits).
-std::string WithUnixMode(std::string zip, const std::string& name, uint32_t mode) {
-  for (size_t at = zip.find("PK\x01\x02"); at != std::string::npos;
-       at = zip.find("PK\x01\x02", at + 4)) {
-    uint16_t name_length = static_cast<uint8_t>(zip[at + 28]) | static_cast<uint8_t>(zip[at + 29])
-                                                                    << 8;
-    if (zip.compare(at + 46, name_length, name) != 0) continue;
-    zip[at + 5] = 3;  // made by Unix, so the mode is read
-    uint32_t attributes = mode << 16;
-    for (int i = 0; i < 4; ++i) zip[at + 38 + i] = static_cast<char>(attributes >> (8 * i));
-  }
-  return zip;
-}
-
-UniqueFd FdWith(const std::string& bytes) {
-  UniqueFd fd(open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-  EXPECT_EQ(write(fd.get(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  return fd;
-}
+using artifacts::ExtractArchiveSafely;
+using artifacts::ExtractSummary;
+using testutil::MakeZip;
 
 std::string Base64(const std::string& bytes) {
   std::string out(boost::beast::detail::base64::encoded_size(bytes.size()), '\0');
@@ -80,122 +23,11 @@ std::string Base64(const std::string& bytes) {
   return out;
 }
 
-class ExtractTest : public ::testing::Test {
+class DependencyDownloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/stagehost-extract-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     project_ = tmp_ / "project";
     fs::create_directories(project_);
-  }
-  void TearDown() override { fs::remove_all(tmp_); }
-
-  Result<ExtractSummary> Extract(const std::vector<TestEntry>& entries, ExtractLimits limits = {}) {
-    UniqueFd fd = FdWith(MakeZip(entries));
-    return ExtractArchiveSafely(fd.get(), project_, limits);
-  }
-  void ExpectRefused(const std::vector<TestEntry>& entries, const std::string& entry,
-                     const std::string& why) {
-    Result<ExtractSummary> done = Extract(entries);
-    ASSERT_FALSE(done.ok()) << "expected '" << entry << "' to be refused";
-    EXPECT_EQ(done.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(done.status().message().find("'" + entry + "' refused"), std::string::npos)
-        << done.status().message();
-    EXPECT_NE(done.status().message().find(why), std::string::npos) << done.status().message();
-  }
-
-  fs::path tmp_;
-  fs::path project_;
-};
-
-TEST_F(ExtractTest, ExtractsFilesDirectoriesAndInsideSymlinks) {
-  Result<ExtractSummary> done = Extract({{"dist/", AE_IFDIR, ""},
-                                         {"dist/app.txt", AE_IFREG, "app"},
-                                         {"dist/sub/deep.txt", AE_IFREG, "deep"},
-                                         {"dist/current", AE_IFLNK, "sub/deep.txt"}});
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ(done->entries, 4u);
-  EXPECT_EQ(testutil::ReadFile(project_ / "dist/app.txt"), "app");
-  EXPECT_EQ(testutil::ReadFile(project_ / "dist/sub/deep.txt"), "deep");
-  EXPECT_EQ(fs::read_symlink(project_ / "dist/current"), "sub/deep.txt");
-}
-
-TEST_F(ExtractTest, ZipSlipAndAbsolutePathsRefusedBeforeAnythingIsWritten) {
-  ExpectRefused({{"ok.txt", AE_IFREG, "ok"}, {"../evil.txt", AE_IFREG, "x"}}, "../evil.txt",
-                "'..'");
-  EXPECT_FALSE(fs::exists(project_ / "ok.txt"));  // checked from the headers first
-  EXPECT_FALSE(fs::exists(tmp_ / "evil.txt"));
-  ExpectRefused({{"a/../../evil.txt", AE_IFREG, "x"}}, "a/../../evil.txt", "'..'");
-  ExpectRefused({{"/tmp/abs.txt", AE_IFREG, "x"}}, "/tmp/abs.txt", "absolute path");
-}
-
-TEST_F(ExtractTest, SymlinkEscapesRefused) {
-  ExpectRefused({{"up", AE_IFLNK, "../../outside"}}, "up", "leaves the project");
-  ExpectRefused({{"a/b/up", AE_IFLNK, "../../.."}}, "a/b/up", "leaves the project");
-  ExpectRefused({{"abs", AE_IFLNK, "/etc"}}, "abs", "absolute path");
-  // An inside symlink is fine by itself but nothing may be written through it.
-  ExpectRefused({{"sub/", AE_IFDIR, ""}, {"link", AE_IFLNK, "sub"}, {"link/x.txt", AE_IFREG, "x"}},
-                "link/x.txt", "symlink 'link' of the archive");
-  EXPECT_FALSE(fs::exists(project_ / "sub/x.txt"));
-}
-
-TEST_F(ExtractTest, SymlinkOnDiskIsNeverWrittenThrough) {
-  fs::create_directories(tmp_ / "outside");
-  fs::create_directory_symlink(tmp_ / "outside", project_ / "cache");
-  ExpectRefused({{"cache/payload.txt", AE_IFREG, "x"}}, "cache/payload.txt",
-                "'cache' on disk is a symlink");
-  EXPECT_FALSE(fs::exists(tmp_ / "outside/payload.txt"));
-  // A symlinked leaf is replaced, not followed.
-  std::ofstream(tmp_ / "outside/target") << "keep";
-  fs::create_symlink(tmp_ / "outside/target", project_ / "file.txt");
-  Result<ExtractSummary> done = Extract({{"file.txt", AE_IFREG, "new"}});
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ(testutil::ReadFile(tmp_ / "outside/target"), "keep");
-  EXPECT_FALSE(fs::is_symlink(project_ / "file.txt"));
-  EXPECT_EQ(testutil::ReadFile(project_ / "file.txt"), "new");
-}
-
-// libarchive 3.6's zip reader already turns a FIFO/device/socket mode into a regular file (checked
-// with a hand-patched central directory); the extractor's own type refusal is the second line for
-// other readers. Either way no special file may appear on disk.
-TEST_F(ExtractTest, DevicesAndFifosNeverBecomeSpecialFiles) {
-  for (auto [name, mode] : {std::pair<std::string, uint32_t>{"pipe", S_IFIFO | 0644},
-                            {"dev", S_IFCHR | 0644},
-                            {"sock", S_IFSOCK | 0644}}) {
-    std::string zip = WithUnixMode(MakeZip({{name, AE_IFREG, ""}}), name, mode);
-    UniqueFd fd = FdWith(zip);
-    Result<ExtractSummary> done = ExtractArchiveSafely(fd.get(), project_, {});
-    if (!done.ok()) {
-      EXPECT_NE(done.status().message().find("'" + name + "' refused"), std::string::npos)
-          << done.status().message();
-      EXPECT_FALSE(fs::exists(fs::symlink_status(project_ / name)));
-    } else {
-      EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(project_ / name))) << name;
-    }
-  }
-}
-
-TEST_F(ExtractTest, SizeAndEntryCapsEnforced) {
-  ExtractLimits small;
-  small.max_total_bytes = 10;
-  Result<ExtractSummary> done =
-      Extract({{"a.txt", AE_IFREG, "123456"}, {"b.txt", AE_IFREG, "123456"}}, small);
-  ASSERT_FALSE(done.ok());
-  EXPECT_NE(done.status().message().find("'b.txt' refused"), std::string::npos)
-      << done.status().message();
-  ExtractLimits few;
-  few.max_entries = 2;
-  done = Extract({{"1", AE_IFREG, ""}, {"2", AE_IFREG, ""}, {"3", AE_IFREG, ""}}, few);
-  ASSERT_FALSE(done.ok());
-  EXPECT_NE(done.status().message().find("'3' refused"), std::string::npos);
-  EXPECT_NE(done.status().message().find("more than 2 entries"), std::string::npos);
-}
-
-class DependencyDownloadTest : public ExtractTest {
- protected:
-  void SetUp() override {
-    ExtractTest::SetUp();
     fs::create_directories(tmp_ / "state");
     fake_ = std::make_unique<testutil::FakeGitLabProcess>(tmp_ / "state");
     ASSERT_TRUE(fake_->running());
@@ -205,10 +37,6 @@ class DependencyDownloadTest : public ExtractTest {
     dependency_id_ = fake_->EnqueueJob();
     zip_ = MakeZip({{"build/out.txt", AE_IFREG, "built"}, {"build/lib.so", AE_IFREG, "elf"}});
     fake_->Call("set_artifact_b64", {dependency_id_, Base64(zip_)});
-  }
-  void TearDown() override {
-    fake_.reset();
-    ExtractTest::TearDown();
   }
   DependencyDownload Download() {
     DependencyDownload d;
@@ -233,6 +61,9 @@ class DependencyDownloadTest : public ExtractTest {
     return fake_->Call("count", {endpoint})["result"].get<int64_t>();
   }
 
+  testutil::TempDir temp_;  // removed after every other member
+  fs::path tmp_ = temp_.path();
+  fs::path project_;
   std::unique_ptr<testutil::FakeGitLabProcess> fake_;
   std::string reader_token_;
   int64_t dependency_id_ = 0;

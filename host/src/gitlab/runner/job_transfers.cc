@@ -232,8 +232,8 @@ Status DownloadDependencies(const TransferContext& context) {
       if (attempt > 1) {
         Warn(context, fmt::format("Retrying download_artifacts ({}/{})", attempt, attempts));
       }
-      Result<ExtractSummary> fetched =
-          FetchDependency(http, download, context.project_dir, ExtractLimits{});
+      Result<artifacts::ExtractSummary> fetched =
+          FetchDependency(http, download, context.project_dir, artifacts::ExtractLimits{});
       if (context.metrics != nullptr) {
         if (fetched.ok()) {
           context.metrics->ApiRequest("jobs/artifacts:download", 200);

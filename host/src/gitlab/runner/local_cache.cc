@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "artifacts/archive_builder.h"
-#include "gitlab/runner/dependency_download.h"
+#include "artifacts/safe_extract.h"
 #include "util/unique_fd.h"
 
 namespace stagehost::gitlab {
@@ -171,9 +171,10 @@ Result<std::optional<std::string>> RestoreCache(const LocalCache& cache, const C
     }
     std::error_code ec;
     fs::create_directories(cache.project_dir, ec);
-    ExtractLimits limits;
+    artifacts::ExtractLimits limits;
     limits.max_total_bytes = cache.max_extract_bytes;
-    Result<ExtractSummary> extracted = ExtractArchiveSafely(fd.get(), cache.project_dir, limits);
+    Result<artifacts::ExtractSummary> extracted =
+        artifacts::ExtractArchiveSafely(fd.get(), cache.project_dir, limits);
     if (!extracted.ok()) {
       last_error = extracted.status().WithContext(fmt::format("cache {}", key));
       say(Warning(last_error.message()));
