@@ -34,10 +34,10 @@ run_stage() {  # run_stage LABEL STAGE [ARGS...]
   esac
 }
 
-# deploy signs its provenance with a throwaway Ed25519 key made for this run (never on disk); its
-# state and store (out/demo/deploy-state, deploy-store) went with the rm -rf above.
-DEPLOY_SIGNING_KEY=$(openssl genpkey -algorithm ed25519)
-export DEPLOY_SIGNING_KEY
+# deploy signs its provenance with a throwaway Ed25519 key made for this run (never on disk, and
+# in the environment of the deploy stage alone); its state and store (out/demo/deploy-state,
+# deploy-store) went with the rm -rf above.
+deploy_signing_key=$(openssl genpkey -algorithm ed25519)
 
 # The stage plugins built into this tree, one per stage type, configured for the example project.
 "$stagehost" plugins list --json >"$out/plugins.json"
@@ -49,7 +49,12 @@ sys.exit(0 if any(p.get("stage") == sys.argv[2] and p.get("path", "").startswith
                   for p in plugins) else 1)
 PY
   then
-    run_stage "$stage" "$stage" --config "$root/examples/stagehost/$stage.yml"
+    if [[ $stage == deploy ]]; then
+      DEPLOY_SIGNING_KEY=$deploy_signing_key run_stage "$stage" "$stage" \
+        --config "$root/examples/stagehost/$stage.yml"
+    else
+      run_stage "$stage" "$stage" --config "$root/examples/stagehost/$stage.yml"
+    fi
   else
     summary+=("$stage: no plugin yet")
   fi
