@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Native GitLab runner figures against the fake GitLab (performance.md P2, P3, P4, P10):
+"""Native GitLab runner figures against the fake GitLab (performance.md P2-P4, P8, P10-P12):
 
   trickle  W2: one 60-byte line every 100 ms; line -> server latency p50/p99 (fast and protocol mode)
   firehose W1: N MiB of ~100-byte lines (1 in 7 with ANSI, 5 % multibyte), 20 masked variables,
            timestamps on; ingest MB/s, exit -> all bytes on the server, runner peak RSS
   cancel   P10: a silent job cancelled by the server; cancel -> SIGTERM latency p50/p99
+  pickup   P8: a job queued while the runner's request is held by a long-polling server;
+           enqueue -> job handed out, p50/max
+  timeout  P11: a silent job with a 3 s timeout; how far from the deadline SIGTERM lands
+  idle     P12: a runner with nothing to do for 30 s; RSS and CPU
 
-Usage: bench/gitlab_runner_bench.py STAGEHOST_BINARY [--firehose-mib 1024] [--trickle-seconds 30]
+Usage: bench/gitlab_runner_bench.py STAGEHOST_BINARY [--only trickle,firehose,...]
+       [--firehose-mib 1024] [--trickle-seconds 30]
 Prints each figure with the goal and PASS/FAIL. Needs the build's stagehost (release build)."""
 
 import argparse
@@ -151,33 +156,149 @@ def cancel(binary, work, rounds):
     return percentile(latencies, 50), percentile(latencies, 99)
 
 
+def pickup(binary, work, rounds):
+    latencies = []
+    with FakeGitLab(interval="3", long_poll=20) as fake:
+        fake.add_runner(TOKEN)
+        cfg = config(work / "pickup.toml", fake.url)
+        cfg.write_text(cfg.read_text().replace("check_interval = 0.2", "check_interval = 3"))
+        proc = subprocess.Popen([binary, "gitlab", "runner", "--config", str(cfg)],
+                                stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(rounds):
+                # P8 is about a request the server holds: enqueue only once one is held.
+                fake.wait_until(lambda: fake.held_requests > 0, timeout=30)
+                time.sleep(0.5)
+                queued = time.monotonic()
+                job = fake.job(fake.enqueue_job(["true"]))
+                fake.wait_final(job)
+                handed = [r.time for r in fake.requests_for("request")
+                          if r.status == 201 and r.time >= queued]
+                latencies.append(handed[0] - queued)
+        finally:
+            proc.send_signal(signal.SIGQUIT)
+            proc.wait(timeout=30)
+    return percentile(latencies, 50), max(latencies)
+
+
+def job_timeout(binary, work, rounds, seconds=3):
+    errors, reasons = [], set()
+    with FakeGitLab(interval="3") as fake:
+        fake.add_runner(TOKEN)
+        for i in range(rounds):
+            marker = work / f"timeout-{i}"
+            # The script's start and its SIGTERM, on the fake's clock (CLOCK_MONOTONIC).
+            now = '/usr/bin/python3 -c "import time; print(time.monotonic())"'
+            job = fake.job(fake.enqueue_job(
+                [f"trap '{now} >> {marker}; exit 143' TERM", f"{now} > {marker}",
+                 "sleep 120 & wait"], timeout=seconds))
+            run_runner(binary, config(work / "timeout.toml", fake.url))
+            final = fake.wait_final(job, timeout=60)
+            reasons.add(final.get("failure_reason") if final else None)
+            started, termed = (float(x) for x in marker.read_text().split())
+            errors.append(termed - started - seconds)
+    return min(errors), max(errors), reasons
+
+
+def idle(binary, work, seconds):
+    with FakeGitLab(interval="3") as fake:
+        fake.add_runner(TOKEN)
+        cfg = config(work / "idle.toml", fake.url)
+        cfg.write_text(cfg.read_text().replace("check_interval = 0.2", "check_interval = 3"))
+        proc = subprocess.Popen([binary, "gitlab", "runner", "--config", str(cfg)],
+                                stderr=subprocess.DEVNULL)
+        time.sleep(2)  # past start-up
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def cpu():
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+        before, began = cpu(), time.monotonic()
+        time.sleep(seconds)
+        used, elapsed = cpu() - before, time.monotonic() - began
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+        anon = int(re.search(r"RssAnon:\s+(\d+)", status).group(1))  # the private part
+        threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+        polls = fake.count("request")
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=30)
+    return rss, anon, used / elapsed * 100, threads, polls
+
+
+def report_trickle(args, work):
+    p50, p99, n = trickle(args.binary, work, args.trickle_seconds, None, 0.2)
+    print(f"P3 trickle, fast mode (no interval header, 200 ms flush): {n} lines, "
+          f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+          f"(goal p50 <= 250, p99 <= 500) {'PASS' if p50 <= 0.25 and p99 <= 0.5 else 'FAIL'}")
+    p50, p99, n = trickle(args.binary, work, args.trickle_seconds, "1", 0.2)
+    print(f"P3 trickle, protocol mode (server interval 1 s): p50 {p50 * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms (goal p99 <= 1150) {'PASS' if p99 <= 1.15 else 'FAIL'}")
+
+
+def report_firehose(args, work):
+    f = firehose(args.binary, work, args.firehose_mib)
+    ok = f["ingest_mb_s"] >= 150 and f["exit_to_server"] <= 1.0 and not f["leaked"]
+    print(f"P2 firehose {f['bytes'] >> 20} MiB: child ingest {f['ingest_mb_s']:.0f} MB/s "
+          f"(goal >= 150), exit -> all bytes on the server {f['exit_to_server']:.2f} s "
+          f"(goal <= 1), server copy {f['server_bytes'] >> 20} MiB with stamps, secrets leaked: "
+          f"{f['leaked']}, violations: {len(f['violations'])} {'PASS' if ok else 'FAIL'}")
+    print(f"P4 runner peak RSS during the firehose: {f['rss_kib'] / 1024:.1f} MiB (goal <= 32) "
+          f"{'PASS' if f['rss_kib'] <= 32 * 1024 else 'FAIL'}")
+
+
+def report_cancel(args, work):
+    p50, p99 = cancel(args.binary, work, args.cancel_rounds)
+    print(f"P10 cancel -> SIGTERM of a silent job: p50 {p50 * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms (goal p99 <= 2000) {'PASS' if p99 <= 2.0 else 'FAIL'}")
+
+
+def report_pickup(args, work):
+    p50, worst = pickup(args.binary, work, args.pickup_rounds)
+    print(f"P8 pickup while the request is held (long poll): p50 {p50 * 1000:.0f} ms, "
+          f"max {worst * 1000:.0f} ms (goal <= 50) {'PASS' if worst <= 0.05 else 'FAIL'}")
+
+
+def report_timeout(args, work):
+    low, high, reasons = job_timeout(args.binary, work, args.timeout_rounds)
+    ok = -1.0 <= low and high <= 1.0 and reasons == {"job_execution_timeout"}
+    print(f"P11 job timeout (3 s): SIGTERM {low * 1000:+.0f} to {high * 1000:+.0f} ms from the "
+          f"deadline, failure_reason {sorted(map(str, reasons))} (goal within +-1 s, "
+          f"job_execution_timeout) {'PASS' if ok else 'FAIL'}")
+
+
+def report_idle(args, work):
+    rss, anon, cpu, threads, polls = idle(args.binary, work, args.idle_seconds)
+    print(f"P12 idle runner for {args.idle_seconds:.0f} s: RSS {rss / 1024:.1f} MiB "
+          f"({anon / 1024:.1f} MiB anonymous, the rest shared library pages), "
+          f"CPU {cpu:.2f} %, {threads} threads, {polls} polls (goal RSS <= 8 MiB, CPU <= 0.1 %) "
+          f"{'PASS' if rss <= 8 * 1024 and cpu <= 0.1 else 'FAIL'}")
+
+
+FIGURES = {"trickle": report_trickle, "firehose": report_firehose, "cancel": report_cancel,
+           "pickup": report_pickup, "timeout": report_timeout, "idle": report_idle}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("binary")
+    parser.add_argument("--only", default=",".join(FIGURES),
+                        help=f"comma-separated subset of {','.join(FIGURES)}")
     parser.add_argument("--firehose-mib", type=int, default=1024)
     parser.add_argument("--trickle-seconds", type=float, default=30)
     parser.add_argument("--cancel-rounds", type=int, default=10)
+    parser.add_argument("--pickup-rounds", type=int, default=5)
+    parser.add_argument("--timeout-rounds", type=int, default=5)
+    parser.add_argument("--idle-seconds", type=float, default=30)
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        p50, p99, n = trickle(args.binary, work, args.trickle_seconds, None, 0.2)
-        print(f"P3 trickle, fast mode (no interval header, 200 ms flush): {n} lines, "
-              f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-              f"(goal p50 <= 250, p99 <= 500) {'PASS' if p50 <= 0.25 and p99 <= 0.5 else 'FAIL'}")
-        p50, p99, n = trickle(args.binary, work, args.trickle_seconds, "1", 0.2)
-        print(f"P3 trickle, protocol mode (server interval 1 s): p50 {p50 * 1000:.0f} ms, "
-              f"p99 {p99 * 1000:.0f} ms (goal p99 <= 1150) {'PASS' if p99 <= 1.15 else 'FAIL'}")
-        f = firehose(args.binary, work, args.firehose_mib)
-        ok = f["ingest_mb_s"] >= 150 and f["exit_to_server"] <= 1.0 and not f["leaked"]
-        print(f"P2 firehose {f['bytes'] >> 20} MiB: child ingest {f['ingest_mb_s']:.0f} MB/s "
-              f"(goal >= 150), exit -> all bytes on the server {f['exit_to_server']:.2f} s "
-              f"(goal <= 1), server copy {f['server_bytes'] >> 20} MiB with stamps, secrets leaked: "
-              f"{f['leaked']}, violations: {len(f['violations'])} {'PASS' if ok else 'FAIL'}")
-        print(f"P4 runner peak RSS during the firehose: {f['rss_kib'] / 1024:.1f} MiB (goal <= 32) "
-              f"{'PASS' if f['rss_kib'] <= 32 * 1024 else 'FAIL'}")
-        p50, p99 = cancel(args.binary, work, args.cancel_rounds)
-        print(f"P10 cancel -> SIGTERM of a silent job: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-              f"(goal p99 <= 2000) {'PASS' if p99 <= 2.0 else 'FAIL'}")
+        for name in chosen:
+            FIGURES[name](args, Path(tmp))
 
 
 if __name__ == "__main__":

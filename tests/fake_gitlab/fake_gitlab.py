@@ -67,7 +67,8 @@ TERMINAL = ("success", "failed", "canceled")
 LOGGED_REQUEST_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "Transfer-Encoding",
                           "User-Agent", "X-Request-Id", "Accept", "Location")
 LOGGED_RESPONSE_HEADERS = ("Job-Status", "Range", "X-GitLab-Trace-Update-Interval",
-                           "X-GitLab-Last-Update", "Retry-After", "Location")
+                           "X-GitLab-Last-Update", "Retry-After", "Location",
+                           "Gitlab-Ci-Builds-Polling")
 
 
 class TraceRange(tuple):
@@ -468,6 +469,7 @@ class FakeGitLab:
         self.cond = threading.Condition(self.lock)
         self.interval = None if interval is None else str(interval)
         self.long_poll = long_poll
+        self.held_requests = 0              # job requests being held by the long poll right now
         self.trace_size_limit = trace_size_limit
         self.artifact_size_limit = artifact_size_limit
         self.required_features = tuple(required_features)
@@ -1336,6 +1338,9 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- answers -------------------------------------------------------------------------------
     def _respond(self, status, body=b"", headers=None, json_body=False):
         headers = dict(headers or {})
+        if self.fake.long_poll and self.endpoint == "request":
+            # Workhorse's long-poll handler marks every answer it handles, Rails' ones included.
+            headers.setdefault("Gitlab-Ci-Builds-Polling", "yes")
         if json_body:
             headers.setdefault("Content-Type", "application/json")
         if self.drop_action:
@@ -1493,11 +1498,16 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.cond:
             if runner.queue_value != last_update:
                 return False                    # already different: straight to Rails
-            while runner.queue_value == last_update and not fake._stopping.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                fake.cond.wait(left)
+            fake.held_requests += 1
+            fake.cond.notify_all()
+            try:
+                while runner.queue_value == last_update and not fake._stopping.is_set():
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    fake.cond.wait(left)
+            finally:
+                fake.held_requests -= 1
             return True
 
     def _pick(self, runner, data, features):

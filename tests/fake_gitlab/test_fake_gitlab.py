@@ -253,12 +253,16 @@ def test_long_poll_holds_then_answers_without_header(api):
         status, headers, _ = client.request_job(last_update=value)     # held until timeout
         assert status == 204 and "X-GitLab-Last-Update" not in headers
         assert 1.1 <= time.monotonic() - began < 3
-        threading.Timer(0.2, fake.enqueue_job).start()
+        assert headers.get("Gitlab-Ci-Builds-Polling") == "yes"        # Workhorse marks its answers
+        held = []
+        threading.Timer(0.2, lambda: (held.append(fake.held_requests), fake.enqueue_job())).start()
         began = time.monotonic()
         status, headers, _ = client.request_job(last_update=value)     # woken by the enqueue
         assert status == 204 and "X-GitLab-Last-Update" not in headers
         assert time.monotonic() - began < 0.9
-        assert client.request_job(last_update=value)[0] == 201        # value differs: at once
+        assert held == [1] and fake.held_requests == 0
+        status, headers, _ = client.request_job(last_update=value)     # value differs: at once
+        assert status == 201 and headers.get("Gitlab-Ci-Builds-Polling") == "yes"
         big = {"token": RUNNER, "last_update": "x", "pad": "y" * 40000, "info": INFO,
                "system_id": SYSTEM_ID}
         assert client.post_json("/jobs/request", big)[0] == 413

@@ -385,3 +385,40 @@ def test_long_poll_picks_up_a_job_at_once(tmp_path, runner_process):
         assert started[0] - queued < 1.0, "picked up well before check_interval"
         assert runner.wait(timeout=30) == 0
         check_job(fake, job)
+
+
+def test_long_poll_change_right_after_the_hold_began_is_picked_at_once(tmp_path, runner_process):
+    # Workhorse answers a bare 204 as soon as the queue changes, however short the hold was; its
+    # answers carry Gitlab-Ci-Builds-Polling: yes. The runner must ask again at once (P8), not
+    # wait check_interval because the 204 came back quickly.
+    with FakeGitLab(interval="1", long_poll=20) as fake:
+        fake.add_runner(TOKEN)
+        config = write_config(tmp_path / "config.toml", fake.url, TOKEN, check_interval=3)
+        runner = runner_process(config, once=True)
+        fake.wait_until(lambda: fake.held_requests > 0, timeout=20)
+        time.sleep(0.2)
+        queued = time.monotonic()
+        job = enqueue(fake, ["echo picked"])
+        check_job(fake, job)
+        handed = [r.time for r in fake.requests_for("request") if r.status == 201]
+        assert len(handed) == 1
+        assert handed[0] - queued < 0.5, f"handed out {handed[0] - queued:.2f} s after enqueue"
+        assert runner.wait(timeout=30) == 0
+
+
+def test_quick_bare_204s_do_not_make_a_hot_loop(tmp_path, runner_process):
+    # A server whose long polls end at once (here a 0.1 s hold) gets one immediate retry per
+    # check_interval, not a request every 0.1 s.
+    with FakeGitLab(interval="1", long_poll=0.1) as fake:
+        fake.add_runner(TOKEN)
+        config = write_config(tmp_path / "config.toml", fake.url, TOKEN, check_interval=1)
+        runner = runner_process(config, once=False)
+        wait_until(lambda: fake.count("request") >= 1, timeout=20)
+        first = fake.count("request")
+        time.sleep(6)
+        polls = fake.count("request") - first
+        runner.signal(signal.SIGQUIT)
+        assert runner.wait(timeout=30) == 0
+        # Two requests per ~1 s interval (the held one and its immediate retry); a hot loop
+        # would make about 60.
+        assert 6 <= polls <= 16, polls

@@ -143,6 +143,7 @@ void Runner::PollLoop(size_t index) {
   std::mt19937 random(std::random_device{}());
   net::Backoff unhealthy(config_.check_interval, milliseconds(300'000));
   int unhealthy_streak = 0;
+  int quick_reasks = 0;  // immediate retries after quick bare 204s, in a row
   // gitlab-runner spreads one check_interval over its [[runners]]; with a thread per entry each
   // waits the whole interval, jittered so that a fleet does not poll in step.
   auto jittered = [&](milliseconds base) {
@@ -165,6 +166,7 @@ void Runner::PollLoop(size_t index) {
     }
     if (answer.ok() && answer->status == 201) {
       unhealthy_streak = 0;
+      quick_reasks = 0;
       unhealthy.Reset();
       nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, false);
       StartJob(index, std::move(body));  // the slot now belongs to the job
@@ -189,10 +191,20 @@ void Runner::PollLoop(size_t index) {
     unhealthy_streak = 0;
     unhealthy.Reset();
     milliseconds wait = jittered(config_.check_interval);
-    if (answer->status == 204 && !answer->Header("X-GitLab-Last-Update") &&
-        Clock::now() - asked >= milliseconds(1000)) {
-      // A long poll ended because the queue changed: ask again at once.
+    // Workhorse ends a held request with a bare 204 (no X-GitLab-Last-Update) when the queue
+    // changed or its hold timed out: ask again at once, to be held again or handed the job. A
+    // change can land just after the hold began, so a quick bare 204 marked as Workhorse's
+    // (Gitlab-Ci-Builds-Polling: yes) earns one immediate retry; a server answering bare 204s
+    // quickly over and over falls back to check_interval instead of a hot loop.
+    bool bare_204 = answer->status == 204 && !answer->Header("X-GitLab-Last-Update");
+    bool held = Clock::now() - asked >= milliseconds(1000);
+    std::optional<std::string> polling = answer->Header("Gitlab-Ci-Builds-Polling");
+    bool workhorse = polling && *polling == "yes";
+    if (bare_204 && (held || (workhorse && quick_reasks == 0))) {
       wait = milliseconds(0);
+      quick_reasks = held ? 0 : quick_reasks + 1;
+    } else {
+      quick_reasks = 0;
     }
     if (auto asked_wait = net::ServerRequestedDelay(*answer, std::chrono::system_clock::now())) {
       wait = std::max(wait, *asked_wait);
