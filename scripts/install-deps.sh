@@ -17,6 +17,7 @@ packages=(
   nginx libnginx-mod-http-dav-ext   # deploy: rollout driver and WebDAV PUT target (tests)
   prometheus                        # deploy analysis and runner metrics, scraped in the tests
   in-toto                           # verifies the deploy stage's provenance in the tests
+  python3-botocore                  # checks the deploy stage's S3 signatures on the wire (tests)
   openssl                           # the demo makes a throwaway Ed25519 key for the deploy stage
   python3-jenkins groovy            # fake Jenkins fidelity check; shared-library syntax check
   rsync python3-yaml curl           # gitlab-ci-local copies artifacts with rsync; tests/e2e

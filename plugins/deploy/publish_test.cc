@@ -95,7 +95,8 @@ TEST_F(PublishTest, S3MultipartIdempotentAndNeverOverwritten) {
 }
 
 // s3rver 3.7 does not check V4 signatures (its authentication.js says so), only the access key:
-// the signature itself is covered by the AWS example vectors in units_test.cc.
+// signatures are checked by the AWS example vectors in units_test.cc and, on real requests, by
+// S3SignaturesVerifiedByBotocoreIncludingSessionToken.
 TEST_F(PublishTest, S3UnknownAccessKeyIsAnInfraErrorWithoutSecrets) {
   const std::string s3rver = SourceDir() + "/node_modules/.bin/s3rver";
   if (!fs::exists(s3rver)) GTEST_SKIP() << "s3rver not installed";
@@ -118,6 +119,69 @@ TEST_F(PublishTest, S3UnknownAccessKeyIsAnInfraErrorWithoutSecrets) {
     EXPECT_NE(std::string(e.what()).find("InvalidAccessKeyId"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("not-the-secret"), std::string::npos);
   }
+}
+
+// Every request of a multipart publish with temporary credentials (session token), checked on
+// the wire by testdata/sigv4_proxy.py — S3's canonicalisation, signature computed by botocore —
+// before it reaches s3rver; a wrong secret is refused the way S3 refuses it.
+TEST_F(PublishTest, S3SignaturesVerifiedByBotocoreIncludingSessionToken) {
+  const std::string s3rver = SourceDir() + "/node_modules/.bin/s3rver";
+  if (!fs::exists(s3rver)) GTEST_SKIP() << "s3rver not installed (scripts/install-deps.sh)";
+  const int s3_port = testutil::FreeLoopbackPort();
+  const int proxy_port = testutil::FreeLoopbackPort();
+  fs::create_directories(dir_ / "s3");
+  Service server({"/usr/bin/env", "node", s3rver, "-d", dir_ / "s3", "-a", "127.0.0.1", "-p",
+                  std::to_string(s3_port), "--configure-bucket", "models", "--silent"},
+                 dir_ / "s3rver.log");
+  const std::string proxy_log = dir_ / "sigv4.log";
+  Service proxy(
+      {"/usr/bin/python3", SourceDir() + "/plugins/deploy/testdata/sigv4_proxy.py", "--port",
+       std::to_string(proxy_port), "--upstream", "http://127.0.0.1:" + std::to_string(s3_port),
+       "--access-key", "S3RVER", "--secret-key", "S3RVER", "--session-token",
+       "FQoGZXIvYXdzE+token/with=chars", "--log", proxy_log},
+      dir_ / "proxy.stderr");
+  ASSERT_TRUE(WaitHttp("http://127.0.0.1:" + std::to_string(s3_port) + "/")) << server.log();
+  ASSERT_TRUE(WaitHttp("http://127.0.0.1:" + std::to_string(proxy_port) + "/")) << proxy.log();
+  fs::remove(proxy_log);  // the readiness probes were unsigned
+  run_.vars["AWS_ACCESS_KEY_ID"] = "S3RVER";
+  run_.vars["AWS_SECRET_ACCESS_KEY"] = "S3RVER";
+  run_.vars["AWS_SESSION_TOKEN"] = "FQoGZXIvYXdzE+token/with=chars";
+  const std::string big = RandomBytes((11u << 20) + 5, 11);
+  Spit(run_.workspace + "/model/weights.bin", big);
+  auto config = [&](const std::string& version) {
+    return Parse(R"({"mode":"publish","version":")" + version +
+                 R"(","artifacts":["model/model.json","model/weights.bin"],
+      "signing":{"key_variable":"DEPLOY_SIGNING_KEY"},
+      "publish":{"store":"s3","prefix":"rel eases/+x","s3":{"endpoint":"http://127.0.0.1:)" +
+                 std::to_string(proxy_port) +
+                 R"(","bucket":"models","session_token_variable":"AWS_SESSION_TOKEN",
+        "part_size_mib":5,"multipart_threshold_mib":5,"parallel_parts":2}}})");
+  };
+  DeployReport r = RunDeploy(config("1.0.0"), run_.Env());
+  ASSERT_EQ(r.verdict, Verdict::kPassed) << r.message << "\n" << Slurp(proxy_log);
+  const std::string log = Slurp(proxy_log);
+  EXPECT_EQ(log.find("BAD "), std::string::npos) << log;
+  // HEADs, single PUTs, the multipart create / part PUTs / complete: all signed and verified.
+  EXPECT_NE(log.find("OK HEAD "), std::string::npos) << log;
+  EXPECT_NE(log.find("OK POST /models/rel%20eases/%2Bx/model/sha256/"), std::string::npos) << log;
+  EXPECT_NE(log.find("?uploads"), std::string::npos) << log;
+  EXPECT_NE(log.find("partNumber=3"), std::string::npos) << log;
+  EXPECT_NE(log.find("uploadId="), std::string::npos) << log;
+  // The blob arrived whole under its content address (s3rver keeps `<key>._S3rver_object`).
+  EXPECT_EQ(Slurp(std::string(dir_ / "s3/models/rel eases/+x/model/sha256/") + Sha256Hex(big) +
+                  "/weights.bin._S3rver_object"),
+            big);
+
+  // A wrong secret: S3's SignatureDoesNotMatch, an infrastructure error without the secret.
+  run_.vars["AWS_SECRET_ACCESS_KEY"] = "not-the-secret-4711";
+  try {
+    RunDeploy(config("1.0.1"), run_.Env());
+    FAIL() << "a bad signature was accepted";
+  } catch (const stagehost::sdk::InfraError& e) {
+    EXPECT_NE(std::string(e.what()).find("SignatureDoesNotMatch"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("not-the-secret-4711"), std::string::npos);
+  }
+  EXPECT_NE(Slurp(proxy_log).find("BAD "), std::string::npos);
 }
 
 TEST_F(PublishTest, HttpPutToNginxWithReadBack) {
@@ -157,6 +221,76 @@ TEST_F(PublishTest, HttpPutToNginxWithReadBack) {
   ASSERT_EQ(r2.verdict, Verdict::kPassed) << r2.message;
   EXPECT_NE(run_.log.find("replacing the damaged blob"), std::string::npos) << run_.log;
   EXPECT_EQ(Slurp(stored), Slurp(run_.workspace + "/model/weights.bin"));
+}
+
+// Credentials for an HTTP repository come from variables: basic auth (nginx auth_basic) and a
+// bearer token (checked by nginx); a wrong or missing credential is a clear infrastructure error,
+// and no credential reaches the log, the error or a report.
+TEST_F(PublishTest, HttpPutWithBasicAuthAndBearerToken) {
+  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx not installed";
+  const int port = testutil::FreeLoopbackPort();
+  const std::string ndir = dir_ / "nginx";
+  fs::create_directories(ndir + "/basic");
+  fs::create_directories(ndir + "/bearer");
+  Spit(ndir + "/htpasswd", "publisher:{PLAIN}basic-pass-6f1d\n");
+  const std::string dav = "      dav_methods PUT;\n      create_full_put_path on;\n";
+  Spit(
+      ndir + "/nginx.conf",
+      NginxConf(ndir,
+                "  server {\n    listen 127.0.0.1:" + std::to_string(port) +
+                    ";\n    client_max_body_size 0;\n    location /basic/ {\n      root " + ndir +
+                    ";\n" + dav + "      auth_basic repo;\n      auth_basic_user_file " + ndir +
+                    "/htpasswd;\n    }\n    location /bearer/ {\n      root " + ndir + ";\n" + dav +
+                    "      if ($http_authorization != \"Bearer bearer-token-9c2e\") "
+                    "{ return 401; }\n    }\n  }\n"));
+  Service nginx({"/usr/sbin/nginx", "-p", ndir, "-c", ndir + "/nginx.conf"}, ndir + "/stderr.log");
+  ASSERT_TRUE(WaitHttp("http://127.0.0.1:" + std::to_string(port) + "/")) << nginx.log();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto config = [&](const std::string& version, const std::string& path,
+                    const std::string& credentials) {
+    return Parse(R"({"mode":"publish","version":")" + version +
+                 R"(","artifacts":["model/model.json"],
+      "signing":{"key_variable":"DEPLOY_SIGNING_KEY"},
+      "publish":{"store":"http","http":{"url":")" +
+                 base + path + "\"" + credentials + "}}}");
+  };
+  const std::string basic = R"(,"username_variable":"REPO_USER","password_variable":"REPO_PASS")";
+  const std::string bearer = R"(,"token_variable":"REPO_TOKEN")";
+  const std::string digest = Sha256Hex(Slurp(run_.workspace + "/model/model.json"));
+  auto expect_refused = [&](const Config& cfg, const std::string& secret) {
+    try {
+      RunDeploy(cfg, run_.Env());
+      ADD_FAILURE() << "published without valid credentials";
+    } catch (const stagehost::sdk::InfraError& e) {
+      EXPECT_NE(std::string(e.what()).find("HTTP 401"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find(secret), std::string::npos) << e.what();
+    }
+  };
+
+  run_.vars["REPO_USER"] = "publisher";
+  run_.vars["REPO_PASS"] = "wrong-pass-0000";
+  expect_refused(config("1.0.0", "/basic", basic), "wrong-pass-0000");
+  expect_refused(config("1.0.0", "/basic", ""), "basic-pass-6f1d");
+  run_.vars["REPO_PASS"] = "basic-pass-6f1d";
+  DeployReport r = RunDeploy(config("1.0.0", "/basic", basic), run_.Env());
+  ASSERT_EQ(r.verdict, Verdict::kPassed) << r.message << "\n" << nginx.log();
+  EXPECT_EQ(Slurp(ndir + "/basic/model/sha256/" + digest + "/model.json"),
+            Slurp(run_.workspace + "/model/model.json"));
+
+  run_.vars["REPO_TOKEN"] = "not-the-token-1111";
+  expect_refused(config("1.0.0", "/bearer", bearer), "not-the-token-1111");
+  run_.vars["REPO_TOKEN"] = "bearer-token-9c2e";
+  r = RunDeploy(config("1.0.0", "/bearer", bearer), run_.Env());
+  ASSERT_EQ(r.verdict, Verdict::kPassed) << r.message;
+  EXPECT_TRUE(fs::exists(ndir + "/bearer/model/versions/1.0.0.json"));
+
+  for (const std::string secret :
+       {"basic-pass-6f1d", "wrong-pass-0000", "bearer-token-9c2e", "not-the-token-1111"}) {
+    EXPECT_EQ(run_.log.find(secret), std::string::npos) << secret;
+    for (const auto& e : fs::directory_iterator(run_.artifacts)) {
+      EXPECT_EQ(Slurp(e.path()).find(secret), std::string::npos) << e.path();
+    }
+  }
 }
 
 TEST_F(PublishTest, DirectoryStoreAndReports) {
