@@ -118,6 +118,10 @@ def shallow(value):
 
 
 class Build:
+    """A build driven by its job's `script`: `chunks` of log every `interval_ms`, then `result`,
+    then `tail_chunks` (freestyle post-production); `artifacts`, `test_report`; `manual` (only the
+    control API moves it); `resists` (["stop"] or ["stop", "term"]: requests the build ignores)."""
+
     def __init__(self, job, number, queue_id, params, script):
         self.job, self.number, self.queue_id, self.params = job, number, queue_id, params
         self.script = script or {}
@@ -168,11 +172,11 @@ class Build:
     def complete_log(self):
         self.log_complete = True
 
-    def stop(self, by="admin"):
+    def stop(self, by="admin", note=None):
         self.stopped = True
         if self.building or not self.log_complete:
             self.events = []
-            self.append(b"Aborted by " + by.encode() + b"\n")
+            self.append((note or "Aborted by " + by).encode() + b"\n")
             self.finish("ABORTED")
 
 
@@ -606,7 +610,14 @@ class Handler(BaseHTTPRequestHandler):
             if rest != "/stop" and not job.pipeline:
                 return self.send(404, "Not Found", "text/html")
             st.stats["stops"] += 1
-            build.stop()
+            action = rest[1:]
+            st.stats.setdefault("stop_requests", []).append(action)
+            # script "resists": a step that ignores the interrupt of stop (and of term): the
+            # build keeps running until a stronger request; kill always ends it (§9).
+            if action == "kill":
+                build.stop(note="Hard kill!")
+            elif action not in build.script.get("resists", []):
+                build.stop()
             return self.send(302, headers=[("Location", self.build_url(build))])
         if rest == "/consoleText":
             return self.send(200, strip_notes(bytes(build.log)))

@@ -185,6 +185,27 @@ def test_stop_build(fj):
     assert "Aborted by admin" in j.get_build_console_output("long", number)
 
 
+def test_stop_term_kill_on_a_resisting_pipeline(fj):
+    fj.add_job("stuck", pipeline=True, script={"manual": True, "resists": ["stop", "term"]})
+    fj.add_job("free", script={"manual": True, "resists": ["stop"]})
+    j = client(fj)
+    for name in ("stuck", "free"):
+        qid = j.build_job(name)
+        wait_for(lambda: j.get_queue_item(qid).get("executable"))
+    assert raw(fj, "GET", "/job/stuck/1/stop")[0].status == 405         # @RequirePOST
+    for action in ("stop", "term"):
+        assert raw(fj, "POST", f"/job/stuck/1/{action}")[0].status == 302
+        assert j.get_build_info("stuck", 1)["building"] is True           # ignored
+    assert raw(fj, "POST", "/job/stuck/1/kill")[0].status == 302
+    info = j.get_build_info("stuck", 1)
+    assert info["result"] == "ABORTED" and info["building"] is False
+    assert j.get_build_console_output("stuck", 1).endswith("Hard kill!\n")
+    assert raw(fj, "POST", "/job/free/1/stop")[0].status == 302
+    assert raw(fj, "POST", "/job/free/1/term")[0].status == 404          # Pipelines only
+    assert j.get_build_info("free", 1)["building"] is True
+    assert fj.state.stats["stop_requests"] == ["stop", "term", "kill", "stop"]
+
+
 def progressive(fj, path, start, headers=None):
     r, body = raw(fj, "GET", f"{path}/logText/progressiveText?start={start}", headers)
     if r.getheader("Content-Encoding") == "gzip":

@@ -33,6 +33,18 @@ class JenkinsBuildTest : public ::testing::Test {
     return RunStagehost(call);
   }
 
+  // `jenkins build JOB --follow ARGS...`, interrupted by `signal_number` after 1.5 s.
+  ProcessResult RunCancelled(const std::string& job, std::vector<std::string> args,
+                             int signal_number) {
+    StagehostCall call;
+    call.args = {"jenkins", "build", job, "--follow", "--poll", "0.1"};
+    call.args.insert(call.args.end(), args.begin(), args.end());
+    call.env = fake_.Env();
+    call.signal_after = std::chrono::milliseconds(1500);
+    call.signal_number = signal_number;
+    return RunStagehost(call);
+  }
+
   void AddJob(const std::string& name, nlohmann::json spec) {
     spec["name"] = name;
     fake_.Control("jobs", spec);
@@ -358,29 +370,56 @@ TEST_F(JenkinsBuildTest, R15LogGrowingAfterResultIsFollowedToTheEnd) {
 
 TEST_F(JenkinsBuildTest, StopOnCancelStopsTheRemoteBuild) {
   AddJob("long", {{"script", {{"manual", true}}}});
-  StagehostCall call;
-  call.args = {"jenkins", "build", "long", "--follow", "--stop-on-cancel", "--poll", "0.1"};
-  call.env = fake_.Env();
-  call.signal_after = std::chrono::milliseconds(1500);
-  call.signal_number = SIGTERM;
-  ProcessResult r = RunStagehost(call);
+  ProcessResult r = RunCancelled("long", {"--stop-on-cancel"}, SIGTERM);
   ASSERT_HOST_SURVIVED(r);
   EXPECT_TRUE(r.signal_sent);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_CONTAINS(r.err, "stop requested for " + fake_.url() + "/job/long/1/");
-  EXPECT_EQ(fake_.Get("stats")["stops"], 1);
+  EXPECT_CONTAINS(r.err, "the remote build ended ABORTED");
+  EXPECT_EQ(fake_.Get("stats")["stop_requests"], nlohmann::json({"stop"}));
   ProcessResult log = Run({"log", "long", "1"});
   EXPECT_EQ(log.out, "Aborted by admin\n");
 }
 
+// A Pipeline whose step ignores interrupts: stop, then term, then kill, each after --stop-grace
+// without a result (jenkins-api.md §9).
+TEST_F(JenkinsBuildTest, StubbornPipelineGetsTermThenKill) {
+  AddJob("stuck",
+         {{"pipeline", true}, {"script", {{"manual", true}, {"resists", {"stop", "term"}}}}});
+  ProcessResult r = RunCancelled("stuck", {"--stop-on-cancel", "--stop-grace", "0.5"}, SIGINT);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(fake_.Get("stats")["stop_requests"], nlohmann::json({"stop", "term", "kill"}));
+  EXPECT_CONTAINS(r.err, "still running 0.5 s after stop");
+  EXPECT_CONTAINS(r.err, "kill requested for " + fake_.url() + "/job/stuck/1/");
+  EXPECT_CONTAINS(r.err, "the remote build ended ABORTED");
+  EXPECT_EQ(Run({"log", "stuck", "1"}).out, "Hard kill!\n");
+
+  // One that yields to term is never killed.
+  AddJob("slow", {{"pipeline", true}, {"script", {{"manual", true}, {"resists", {"stop"}}}}});
+  r = RunCancelled("slow", {"--stop-on-cancel", "--stop-grace", "0.5"}, SIGINT);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(fake_.Get("stats")["stop_requests"],
+            nlohmann::json({"stop", "term", "kill", "stop", "term"}));
+  EXPECT_CONTAINS(r.err, "the remote build ended ABORTED");
+}
+
+// A freestyle build has no term or kill: the 404 ends the escalation with a clear message.
+TEST_F(JenkinsBuildTest, StubbornFreestyleBuildStopsAtStop) {
+  AddJob("free", {{"script", {{"manual", true}, {"resists", {"stop"}}}}});
+  ProcessResult r = RunCancelled("free", {"--stop-on-cancel", "--stop-grace", "0.5"}, SIGTERM);
+  ASSERT_HOST_SURVIVED(r);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // The term was sent and refused (404), so only the stop counts as accepted.
+  EXPECT_EQ(Requests("/job/free/1/term").size(), 1u);
+  EXPECT_EQ(fake_.Get("stats")["stop_requests"], nlohmann::json({"stop"}));
+  EXPECT_CONTAINS(r.err, "term of " + fake_.url() + "/job/free/1/ failed");
+  EXPECT_CONTAINS(r.err, "404");
+}
+
 TEST_F(JenkinsBuildTest, CancelWithoutStopLeavesTheBuildRunning) {
   AddJob("long", {{"script", {{"manual", true}}}});
-  StagehostCall call;
-  call.args = {"jenkins", "build", "long", "--follow", "--poll", "0.1"};
-  call.env = fake_.Env();
-  call.signal_after = std::chrono::milliseconds(1500);
-  call.signal_number = SIGINT;
-  ProcessResult r = RunStagehost(call);
+  ProcessResult r = RunCancelled("long", {}, SIGINT);
   ASSERT_HOST_SURVIVED(r);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_CONTAINS(r.err, "the remote build goes on");
@@ -392,12 +431,7 @@ TEST_F(JenkinsBuildTest, CancelEndsARequestTheServerLeftHanging) {
   // The console request is accepted and never answered; without the abort flag the command would
   // sit in it until the client's 30 s idle timeout.
   fake_.Control("faults", {{"path_regex", "progressiveText"}, {"kind", "stall"}, {"seconds", 60}});
-  StagehostCall call;
-  call.args = {"jenkins", "build", "long", "--follow", "--stop-on-cancel", "--poll", "0.1"};
-  call.env = fake_.Env();
-  call.signal_after = std::chrono::milliseconds(1500);
-  call.signal_number = SIGINT;
-  ProcessResult r = RunStagehost(call);
+  ProcessResult r = RunCancelled("long", {"--stop-on-cancel"}, SIGINT);
   ASSERT_HOST_SURVIVED(r);
   EXPECT_TRUE(r.signal_sent);
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include "cli/cancel_signals.h"
 #include "cli/cli.h"
@@ -29,6 +30,7 @@ struct JenkinsFlags {
   double timeout_s = 0;
   double poll_s = 1.0;
   bool stop_on_cancel = false;
+  double stop_grace_s = 10;
 };
 
 void Message(const std::string& text) { fmt::print(stderr, "stagehost: {}\n", text); }
@@ -88,6 +90,49 @@ jenkins::FollowResult LocalCancel(std::int64_t number) {
   return result;
 }
 
+// Polls the build until it has a result, `grace` passes or a second Ctrl-C; its result, if any.
+std::optional<std::string> AwaitEnd(Session& s, std::int64_t number,
+                                    std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!CancelRequested().load()) {
+    Result<jenkins::BuildInfo> build = s.client.GetBuild(s.job_path, number);
+    if (build.ok() && build->finished()) return build->result;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return std::nullopt;
+}
+
+// stop, then — for a Pipeline whose steps ignore the interrupt — term and kill, each after
+// `--stop-grace` without a result (jenkins-api.md §9). A second Ctrl-C gives up at once.
+void StopRemoteBuild(Session& s, std::int64_t number, const std::string& what,
+                     const std::string& where, const JenkinsFlags& flags) {
+  auto grace = std::chrono::milliseconds(static_cast<int64_t>(flags.stop_grace_s * 1000));
+  for (jenkins::StopMode mode :
+       {jenkins::StopMode::kStop, jenkins::StopMode::kTerm, jenkins::StopMode::kKill}) {
+    const char* name = jenkins::StopModeName(mode);
+    Status sent = s.client.StopBuild(s.job_path, number, mode);
+    if (!sent.ok()) {
+      // term and kill answer 404 on a freestyle build: nothing stronger exists there.
+      Message(fmt::format("{}; {} of {} failed: {}", what, name, where, sent.message()));
+      return;
+    }
+    Message(fmt::format("{}; {} requested for {}", what, name, where));
+    if (std::optional<std::string> result = AwaitEnd(s, number, grace)) {
+      Message(fmt::format("the remote build ended {}", *result));
+      return;
+    }
+    if (CancelRequested().load()) {
+      Message(fmt::format("interrupted again; the remote build may still run: {}", where));
+      return;
+    }
+    if (mode != jenkins::StopMode::kKill) {
+      Message(fmt::format("still running {:g} s after {}", flags.stop_grace_s, name));
+    }
+  }
+  Message(fmt::format("the remote build is still running after stop, term and kill: {}", where));
+}
+
 // Local cancel or timeout: optionally stop the remote build (or its queue item), then exit 2.
 int Interrupted(Session& s, const jenkins::FollowResult& r, std::int64_t queue_id,
                 const JenkinsFlags& flags) {
@@ -103,13 +148,16 @@ int Interrupted(Session& s, const jenkins::FollowResult& r, std::int64_t queue_i
                         where));
     return kExitSystemFailure;
   }
-  Status stopped =
-      r.number > 0 ? s.client.StopBuild(s.job_path, r.number) : s.client.CancelQueueItem(queue_id);
-  if (stopped.ok()) {
-    Message(fmt::format("{}; stop requested for {}", what, where));
-  } else {
-    Message(fmt::format("{}; stopping {} failed: {}", what, where, stopped.message()));
+  if (r.number <= 0) {
+    Status cancelled = s.client.CancelQueueItem(queue_id);
+    if (cancelled.ok()) {
+      Message(fmt::format("{}; cancel requested for {}", what, where));
+    } else {
+      Message(fmt::format("{}; cancelling {} failed: {}", what, where, cancelled.message()));
+    }
+    return kExitSystemFailure;
   }
+  StopRemoteBuild(s, r.number, what, where, flags);
   return kExitSystemFailure;
 }
 
@@ -283,7 +331,13 @@ void RegisterJenkins(CLI::App& app, int& exit_code) {
       "JUnit file for --tests (default DIR/jenkins-junit.xml, or ./jenkins-junit.xml)");
   build->add_flag("--stop-on-cancel", build_flags->stop_on_cancel,
                   "On Ctrl-C, SIGTERM or --timeout, stop the remote build (or cancel its queue "
-                  "item) before exiting");
+                  "item) before exiting; a Pipeline that keeps running gets term, then kill");
+  build
+      ->add_option("--stop-grace", build_flags->stop_grace_s,
+                   "With --stop-on-cancel: seconds to wait for the build to end after stop and "
+                   "after term before the next, stronger request")
+      ->default_val(10)
+      ->check(CLI::Range(0.1, 3600.0));
   AddConnectionFlags(build, *build_flags);
   build->callback([build_flags, &exit_code] { exit_code = RunBuild(*build_flags); });
 

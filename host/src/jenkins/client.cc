@@ -133,8 +133,12 @@ Client::Client(ClientConfig config)
     : config_(std::move(config)),
       base_(config_.credentials.url),
       auth_header_("Basic " + Base64(config_.credentials.user + ":" + config_.credentials.token)),
-      http_(net::ClientOptions{.user_agent = "stagehost/" STAGEHOST_VERSION,
-                               .abort = config_.abort}) {}
+      http_([this] {
+        net::ClientOptions options;
+        options.user_agent = "stagehost/" STAGEHOST_VERSION;
+        options.abort = config_.abort;
+        return options;
+      }()) {}
 
 std::string Client::BuildUrl(const std::string& job_path, std::int64_t number) const {
   return fmt::format("{}{}/{}/", base_, job_path, number);
@@ -401,10 +405,22 @@ Result<std::string> Client::ConsoleText(const std::string& job_path, std::int64_
   return std::move(response.body);
 }
 
-Status Client::StopBuild(const std::string& job_path, std::int64_t number) {
+const char* StopModeName(StopMode mode) {
+  switch (mode) {
+    case StopMode::kStop:
+      return "stop";
+    case StopMode::kTerm:
+      return "term";
+    case StopMode::kKill:
+      return "kill";
+  }
+  return "stop";
+}
+
+Status Client::StopBuild(const std::string& job_path, std::int64_t number, StopMode mode) {
   net::Request request;
   request.method = "POST";
-  std::string path = fmt::format("{}/{}/stop", job_path, number);
+  std::string path = fmt::format("{}/{}/{}", job_path, number, StopModeName(mode));
   request.url = base_ + path;
   STAGEHOST_ASSIGN_OR_RETURN(net::Response response, Send(request));
   // 302 to the build page is success, also when nothing was running (§9).

@@ -81,6 +81,11 @@ struct BuildInfo {
   bool finished() const { return !building && result.has_value(); }
 };
 
+// How hard to stop a running build: stop interrupts it, term sends every Pipeline step an
+// ABORTED failure, kill ends a Pipeline at once.
+enum class StopMode { kStop, kTerm, kKill };
+const char* StopModeName(StopMode mode);
+
 class Client {
  public:
   explicit Client(ClientConfig config);
@@ -103,7 +108,10 @@ class Client {
   Result<TextChunk> ProgressiveText(const std::string& job_path, std::int64_t number,
                                     std::uint64_t start);
   Result<std::string> ConsoleText(const std::string& job_path, std::int64_t number);
-  Status StopBuild(const std::string& job_path, std::int64_t number);
+  // POST N/stop, N/term or N/kill (jenkins-api.md §9); term and kill exist for Pipelines only
+  // (kNotFound on a freestyle build).
+  Status StopBuild(const std::string& job_path, std::int64_t number,
+                   StopMode mode = StopMode::kStop);
   Status CancelQueueItem(std::int64_t id);
   // Streams one artifact to `destination` (via a temporary beside it, renamed when complete).
   Status DownloadArtifact(const std::string& job_path, std::int64_t number,
