@@ -199,6 +199,33 @@ def test_r10_graceful_cancel_of_a_silent_job(fake, tmp_path, runner_process):
     assert b"after-cancel\n" in plain(job)
 
 
+def test_status_checks_of_many_silent_jobs_share_a_budget(fake, tmp_path, runner_process):
+    # 12 silent jobs with a 0.5 s check floor would ask ~24 times a second; capped at 4 a second
+    # together, each asks every 12 / 4 = 3 s, and a cancel still lands within that.
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, concurrent=12,
+                          cancel_check_seconds=0.5)
+    config.write_text("status_checks_per_second = 4\n" + config.read_text())
+    marker = tmp_path / "term"
+    jobs = [enqueue(fake, ["echo started", "sleep 8"]) for _ in range(11)]
+    jobs.append(enqueue(fake, [f"trap 'echo got-term > {marker}; exit 143' TERM",
+                               "echo started", "sleep 60 & wait"]))
+    runner = runner_process(config, once=False)
+    wait_until(lambda: all(b"started" in bytes(job.trace) for job in jobs), timeout=20)
+    before = sum(job.heartbeats for job in jobs)
+    time.sleep(6)
+    checks = sum(job.heartbeats for job in jobs) - before
+    assert 12 <= checks <= 4 * 6 * 1.5, f"{checks} status checks in 6 s"
+    asked = time.monotonic()
+    fake.cancel(jobs[-1], graceful=True)
+    wait_until(marker.exists, timeout=10)
+    assert time.monotonic() - asked <= 4.5
+    for job in jobs[:-1]:
+        check_job(fake, job)
+    check_job(fake, jobs[-1], state="failed")
+    runner.signal(signal.SIGQUIT)
+    assert runner.wait(timeout=30) == 0
+
+
 def test_r10_hard_cancel_and_plain_403_stop_everything(fake, tmp_path, runner_process):
     job = enqueue(fake, ["for i in $(seq 1 200); do echo x $i; sleep 0.05; done"],
                            after_script=["echo should-not-run"])

@@ -204,7 +204,7 @@ void JobReporter::LiveLoop() {
       SleepUntil(retry_not_before_, /*live=*/true);
       continue;
     }
-    Clock::time_point heartbeat_due = last_contact_ + runner_.cancel_check_interval;
+    Clock::time_point heartbeat_due = last_contact_ + StatusCheckInterval();
     trace_->WaitForData(acked_, std::min(next_tick, heartbeat_due));
     if (stop_live_ || aborted_) break;
     Clock::time_point now = Clock::now();
@@ -213,11 +213,16 @@ void JobReporter::LiveLoop() {
       if (SendPending(false) == SendResult::kStop) break;
       if (now >= next_tick) next_tick = Clock::now() + interval_;
     }
-    if (!aborted_ && Clock::now() >= last_contact_ + runner_.cancel_check_interval &&
+    if (!aborted_ && Clock::now() >= last_contact_ + StatusCheckInterval() &&
         Clock::now() >= retry_not_before_) {
       Heartbeat();
     }
   }
+}
+
+milliseconds JobReporter::StatusCheckInterval() const {
+  return status_checks_ != nullptr ? status_checks_->Interval(runner_.cancel_check_interval)
+                                   : runner_.cancel_check_interval;
 }
 
 bool JobReporter::Finish(const FinalState& state, milliseconds horizon) {

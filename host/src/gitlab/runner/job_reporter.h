@@ -15,6 +15,7 @@
 #include "gitlab/runner/api_client.h"
 #include "gitlab/runner/job_trace.h"
 #include "gitlab/runner/runner_config.h"
+#include "gitlab/runner/status_check_budget.h"
 #include "net/retry.h"
 
 namespace stagehost::gitlab {
@@ -46,6 +47,8 @@ class JobReporter {
   void OnAbort(std::function<void()> callback) { on_abort_ = std::move(callback); }
   // Counts API calls, trace bytes and retries from now on; call before Start().
   void SetMetrics(RunnerMetrics* metrics);
+  // Status checks of a silent job then share this runner-wide budget; call before Start().
+  void SetStatusCheckBudget(const StatusCheckBudget* budget) { status_checks_ = budget; }
 
   // Starts the live sender thread.
   void Start();
@@ -66,6 +69,7 @@ class JobReporter {
   void StopLive();
   SendResult SendPending(bool final_flush);
   void Heartbeat();
+  std::chrono::milliseconds StatusCheckInterval() const;
   // Job-Status, 403 and the interval header: what every answer may carry.
   void Observe(const JobAnswer& answer);
   void ApplyInterval(const std::string& raw);
@@ -101,6 +105,7 @@ class JobReporter {
   net::Backoff backoff_;
   std::atomic<uint64_t> requests_{0};
   RunnerMetrics* metrics_ = nullptr;
+  const StatusCheckBudget* status_checks_ = nullptr;
 };
 
 }  // namespace stagehost::gitlab

@@ -135,8 +135,9 @@ Result<RunnerConfig> LoadRunnerConfig(const fs::path& file) {
   reader.Seconds(root, "check_interval", config.check_interval);
   reader.Seconds(root, "shutdown_timeout", config.shutdown_timeout);
   reader.String(root, "listen_address", config.listen_address);
+  reader.Count(root, "status_checks_per_second", config.status_checks_per_second);
   reader.Unknown(root, {"concurrent", "check_interval", "shutdown_timeout", "listen_address",
-                        "runners", "log_level", "log_format"});
+                        "status_checks_per_second", "runners", "log_level", "log_format"});
   fs::path config_dir = fs::absolute(file).parent_path();
   if (const toml::node* node = root.get("runners")) {
     const toml::array* runners = node->as_array();

@@ -50,6 +50,8 @@ struct RunnerConfig {
   std::chrono::milliseconds check_interval{3'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
   std::string listen_address;  // Prometheus metrics (issue 5); empty = off
+  // Status checks of silent jobs (cancel detection), all jobs together; 0 = no cap.
+  uint64_t status_checks_per_second = 20;
   std::vector<RunnerEntry> runners;
   std::filesystem::path file;  // where it was read from
 };

@@ -115,6 +115,7 @@ TEST(RunnerConfigTest, TheShippedTemplateLoads) {
   Result<RunnerConfig> config = LoadRunnerConfig(Write("template.toml", body));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->listen_address, "127.0.0.1:9252");
+  EXPECT_EQ(config->status_checks_per_second, 20u);
   ASSERT_EQ(config->runners.size(), 1u);
   EXPECT_EQ(config->runners[0].cache_dir, "/var/cache/stagehost");
 }

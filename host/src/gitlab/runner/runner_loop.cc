@@ -49,7 +49,10 @@ struct ActiveJob {
 class Runner {
  public:
   Runner(const RunnerConfig& config, const RunnerOptions& options)
-      : config_(config), options_(options), running_per_runner_(config.runners.size(), 0) {
+      : config_(config),
+        options_(options),
+        running_per_runner_(config.runners.size(), 0),
+        status_checks_(config.status_checks_per_second) {
     system_id_ = SystemId((config.file.parent_path() / ".runner_system_id").string());
     for (char** entry = environ; *entry != nullptr; ++entry) {
       std::string text = *entry;
@@ -96,6 +99,7 @@ class Runner {
   std::atomic<bool> stop_polling_{false};
   std::atomic<bool> poll_abort_{false};
   RunnerMetrics metrics_;
+  StatusCheckBudget status_checks_;
 };
 
 void Runner::StopPolling() {
@@ -298,6 +302,8 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
       reporter.OnCancel([&control] { control.Cancel(); });
       reporter.OnAbort([&control] { control.Abort(JobControl::AbortCause::kServer); });
       reporter.SetMetrics(&metrics_);
+      reporter.SetStatusCheckBudget(&status_checks_);
+      StatusCheckBudget::Membership status_check_share(status_checks_);
       metrics_.JobStarted();
       std::list<ActiveJob>::iterator registered;
       {
