@@ -226,6 +226,69 @@ def test_status_checks_of_many_silent_jobs_share_a_budget(fake, tmp_path, runner
     assert runner.wait(timeout=30) == 0
 
 
+def test_r9_sigkill_mid_job_then_restart_delivers_the_rest(fake, tmp_path, runner_process):
+    # The runner is SIGKILLed while GitLab refuses trace PATCHes, so part of the log exists only
+    # in the runner's spool. The restarted runner finds the job in its journal, sends every byte
+    # the dead process had spooled, and reports the job failed (runner_system_failure).
+    pgid_file = tmp_path / "pgid"
+    job = enqueue(fake, [
+        f"echo $$ > {pgid_file}",
+        "for i in $(seq -w 0 49); do echo L$i; sleep 0.02; done",
+        "echo END-OF-PART-1",
+        "sleep 60"])
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN)
+    first = runner_process(config, once=False)
+    wait_until(lambda: b"L10" in bytes(job.trace), timeout=20)
+    fake.outage(60, mode=503, endpoints=("trace", "update", "final"))
+    journal = tmp_path / "builds" / ".stagehost-journal"
+    spool = journal / f"{job.id}.trace"
+    wait_until(lambda: spool.exists() and b"END-OF-PART-1" in spool.read_bytes(), timeout=20)
+    time.sleep(0.5)
+    on_server = len(bytes(job.trace))
+    assert on_server < spool.stat().st_size, "the outage should leave bytes only in the spool"
+    assert oct(journal.stat().st_mode & 0o777) == "0o700"
+    first.signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    os.killpg(int(pgid_file.read_text()), signal.SIGKILL)  # the orphaned script
+    fake.clear_faults()
+
+    second = runner_process(config, once=False)
+    final = check_job(fake, job, state="failed")
+    assert final["failure_reason"] == "runner_system_failure"
+    text = plain(job)
+    lines = [line for line in text.split(b"\n") if line.startswith(b"L")]
+    assert lines == [b"L%02d" % i for i in range(50)], "every line once, in order"
+    assert text.count(b"END-OF-PART-1\n") == 1
+    assert b"ended without reporting it" in text
+    assert job.token.encode() not in bytes(job.trace)
+    wait_until(lambda: not any(journal.iterdir()), timeout=10)
+    second.signal(signal.SIGQUIT)
+    assert second.wait(timeout=30) == 0
+
+
+def test_final_state_not_delivered_at_shutdown_is_sent_by_the_next_start(fake, tmp_path,
+                                                                         runner_process):
+    # SIGTERM during an outage: the job is aborted but its final state cannot be delivered within
+    # shutdown_timeout. The journal keeps it, and the next start delivers it.
+    job = enqueue(fake, ["echo working", "sleep 60"])
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, shutdown_timeout=2)
+    first = runner_process(config, once=False)
+    wait_until(lambda: b"working" in bytes(job.trace), timeout=20)
+    fake.outage(60, mode=503, endpoints=("trace", "update", "final"))
+    first.signal(signal.SIGTERM)
+    assert first.wait(timeout=30) == 1
+    assert "kept in the journal" in first.log()
+    assert not job.finals
+    fake.clear_faults()
+    second = runner_process(config, once=False)
+    final = check_job(fake, job, state="failed")
+    assert final["failure_reason"] == "runner_system_failure"
+    assert plain(job).count(b"working\n") == 1
+    wait_until(lambda: not any((tmp_path / "builds" / ".stagehost-journal").iterdir()), timeout=10)
+    second.signal(signal.SIGQUIT)
+    assert second.wait(timeout=30) == 0
+
+
 def test_r10_hard_cancel_and_plain_403_stop_everything(fake, tmp_path, runner_process):
     job = enqueue(fake, ["for i in $(seq 1 200); do echo x $i; sleep 0.05; done"],
                            after_script=["echo should-not-run"])

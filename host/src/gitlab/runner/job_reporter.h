@@ -50,6 +50,9 @@ class JobReporter {
   // Status checks of a silent job then share this runner-wide budget; call before Start().
   void SetStatusCheckBudget(const StatusCheckBudget* budget) { status_checks_ = budget; }
 
+  // Sending starts at `offset` instead of 0: a restarted runner assumes GitLab holds what the
+  // previous process spooled, and a 416 with the server's Range corrects that. Before Start().
+  void ResumeFrom(uint64_t offset) { acked_ = offset; }
   // Starts the live sender thread.
   void Start();
   // Stops the live thread, sends the rest of the trace and the final state, retrying through

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-constexpr uint32_t kRunnerSource = 0;
+constexpr uint32_t kRunnerSource = JobTrace::kRunnerSource;
 constexpr uint32_t kScriptSource = 1;
 
 // Section markers GitLab folds in the job log (api reference §7).

@@ -45,21 +45,59 @@ class JobTrace::Spool : public log::ByteSink {
   JobTrace* trace_;
 };
 
-Result<std::unique_ptr<JobTrace>> JobTrace::Create(const Options& options) {
-  std::unique_ptr<JobTrace> trace(new JobTrace());
+namespace {
+
+Result<UniqueFd> OpenSpool(const JobTrace::Options& options) {
+  if (!options.spool_path.empty()) {
+    int flags = O_RDWR | O_CLOEXEC | (options.resume ? O_APPEND : O_CREAT | O_EXCL);
+    UniqueFd fd(::open(options.spool_path.c_str(), flags, 0600));
+    if (!fd.valid()) return ErrnoStatus("opening the trace spool " + options.spool_path, errno);
+    return fd;
+  }
   std::string dir = options.spool_dir.empty() ? "/tmp" : options.spool_dir;
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
     // Filesystems without O_TMPFILE: a named file, unlinked at once.
     std::string pattern = dir + "/stagehost-trace-XXXXXX";
-    fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("creating the trace spool in " + dir, errno);
+    fd.Reset(::mkostemp(pattern.data(), O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus("creating the trace spool in " + dir, errno);
     ::unlink(pattern.c_str());
   }
-  trace->spool_ = UniqueFd(fd);
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JobTrace>> JobTrace::Create(const Options& options) {
+  std::unique_ptr<JobTrace> trace(new JobTrace());
+  STAGEHOST_ASSIGN_OR_RETURN(trace->spool_, OpenSpool(options));
+  if (options.resume) {
+    // What the previous process spooled: its size and CRC continue from here.
+    char buffer[64 * 1024];
+    uint64_t size = 0;
+    while (true) {
+      ssize_t n = ::pread(trace->spool_.get(), buffer, sizeof buffer, static_cast<off_t>(size));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoStatus("reading the trace spool " + options.spool_path, errno);
+      if (n == 0) break;
+      trace->crc_ = static_cast<uint32_t>(
+          ::crc32_z(trace->crc_, reinterpret_cast<const Bytef*>(buffer), static_cast<size_t>(n)));
+      size += static_cast<uint64_t>(n);
+    }
+    trace->size_.store(size);
+    trace->last_notified_size_ = size;
+  }
   trace->wake_threshold_ = options.wake_threshold;
   STAGEHOST_ASSIGN_OR_RETURN(trace->secrets_, log::SecretMatcher::Create(options.secrets));
   trace->spool_sink_ = std::make_unique<Spool>(trace.get());
+  if (options.resume && trace->size_.load() > 0) {
+    // A line the previous process left unfinished is ended before anything new is stamped.
+    char last = '\n';
+    uint64_t size = trace->size_.load();
+    if (::pread(trace->spool_.get(), &last, 1, static_cast<off_t>(size - 1)) == 1 && last != '\n') {
+      STAGEHOST_RETURN_IF_ERROR(trace->spool_sink_->Write("\n"));
+    }
+  }
   trace->limited_ =
       std::make_unique<log::LimitedSink>(trace->spool_sink_.get(), options.output_limit_bytes,
                                          OutputLimitNotice(options.output_limit_bytes));

@@ -34,6 +34,10 @@ class JobTrace {
     uint64_t output_limit_bytes = 4ull << 20;
     bool timestamps = true;
     std::string spool_dir;  // where the (unlinked) spool file lives
+    // A named spool instead, kept after the trace ends (the job journal's). With `resume`, an
+    // existing spool is reopened: its bytes count as already written and new ones are appended.
+    std::string spool_path;
+    bool resume = false;
     // Pending bytes at which the sender is woken before its tick: a full PATCH is never early.
     uint64_t wake_threshold = 1u << 20;
   };
@@ -41,7 +45,8 @@ class JobTrace {
   static Result<std::unique_ptr<JobTrace>> Create(const Options& options);
   ~JobTrace();
 
-  // Source 0 is the runner's own lines; each other number is one output stream.
+  // Source kRunnerSource is the runner's own lines; each other number is one output stream.
+  static constexpr uint32_t kRunnerSource = 0;
   void Write(uint32_t source, std::string_view bytes);
   // Bytes that were already masked (a StageLog in front): they enter after the phrase maskers.
   void WriteMasked(std::string_view bytes);

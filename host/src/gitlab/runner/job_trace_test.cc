@@ -72,6 +72,34 @@ TEST(JobTraceTest, OutputLimitCutsOnUtf8BoundaryWithGitlabNotice) {
   EXPECT_TRUE(trace->truncated());
 }
 
+// A restarted runner reopens a named spool: the old bytes count, a cut line is ended, new bytes
+// are appended, and size and CRC cover the whole file.
+TEST(JobTraceTest, ResumedSpoolContinuesSizeAndCrc) {
+  const std::string path = ::testing::TempDir() + "/resume-" + std::to_string(::getpid());
+  JobTrace::Options options;
+  options.timestamps = false;
+  options.spool_path = path;
+  {
+    Result<std::unique_ptr<JobTrace>> first = JobTrace::Create(options);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    (*first)->Write(1, "complete line\npartial");
+    (*first)->Close();
+  }
+  // A second trace on the same name is refused: a fresh job never appends to another's spool.
+  EXPECT_FALSE(JobTrace::Create(options).ok());
+  options.resume = true;
+  Result<std::unique_ptr<JobTrace>> resumed = JobTrace::Create(options);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ((*resumed)->size(), std::string("complete line\npartial\n").size());
+  (*resumed)->Write(0, "notice\n");
+  (*resumed)->Close();
+  const std::string expected = "complete line\npartial\nnotice\n";
+  EXPECT_EQ(SpoolBytes(**resumed), expected);
+  EXPECT_EQ((*resumed)->crc32(),
+            ::crc32_z(0, reinterpret_cast<const Bytef*>(expected.data()), expected.size()));
+  ::unlink(path.c_str());
+}
+
 TEST(JobTraceTest, NothingAcceptedAfterClose) {
   JobTrace::Options options;
   options.timestamps = false;

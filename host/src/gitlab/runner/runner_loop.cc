@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "gitlab/runner/api_client.h"
+#include "gitlab/runner/job_journal.h"
 #include "gitlab/runner/job_payload.h"
 #include "gitlab/runner/job_reporter.h"
 #include "gitlab/runner/job_run.h"
@@ -44,6 +45,8 @@ void Log(const std::string& line) {
 struct ActiveJob {
   JobControl* control;
   JobReporter* reporter;
+  // Only reporting a job an earlier process left: SIGTERM stops it at once, the journal keeps it.
+  bool recovery = false;
 };
 
 class Runner {
@@ -73,6 +76,8 @@ class Runner {
   bool SleepPolling(milliseconds duration);
   void StartJob(size_t index, nlohmann::json body);
   void RunOneJob(size_t index, JobPayload job);
+  // Reports a job a previous process of this runner left unfinished (reliability.md R9).
+  void RecoverJob(size_t index, const JournalEntry& entry);
   bool Acknowledge(const RunnerEntry& runner, const JobPayload& job, bool* cancel_now);
   void StopPolling();
 
@@ -289,8 +294,17 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
     std::error_code ec;
     std::filesystem::create_directories(runner.builds_dir, ec);
     trace_options.spool_dir = runner.builds_dir.string();
+    // With a journal, a runner killed mid-job still delivers this job's log when it restarts.
+    Result<JournalEntry> journal = BeginJournal(runner, job.id, job.token);
+    if (journal.ok()) {
+      trace_options.spool_path = journal->spool.string();
+    } else {
+      Log(fmt::format("job {}: no journal ({}); if the runner dies, its unsent log is lost", job.id,
+                      journal.status().message()));
+    }
     Result<std::unique_ptr<JobTrace>> trace = JobTrace::Create(trace_options);
     if (!trace.ok()) {
+      if (journal.ok()) EndJournal(*journal);
       Log(fmt::format("job {}: {}", job.id, trace.status().message()));
       GitLabApi api(runner.url, {}, runner.request_idle_timeout);
       (void)api.UpdateJob(job.id, job.token,
@@ -327,6 +341,13 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
       Log(fmt::format("job {}: {}{} — final state {}", job.id, state.state,
                       state.failure_reason.empty() ? "" : " (" + state.failure_reason + ")",
                       delivered ? "delivered" : "NOT delivered"));
+      if (journal.ok()) {
+        if (delivered || reporter.aborted()) {
+          EndJournal(*journal);
+        } else {
+          Log(fmt::format("job {}: kept in the journal; the next start reports it", job.id));
+        }
+      }
       std::lock_guard<std::mutex> lock(mutex_);
       active_.erase(registered);
     }
@@ -338,6 +359,51 @@ void Runner::RunOneJob(size_t index, JobPayload job) {
   }
   ReleaseSlot(index);
   if (options_.once) StopPolling();
+}
+
+void Runner::RecoverJob(size_t index, const JournalEntry& entry) {
+  const RunnerEntry& runner = config_.runners[index];
+  Log(
+      fmt::format("job {}: left unfinished by an earlier runner process; sending the rest of its "
+                  "log and reporting it failed",
+                  entry.job_id));
+  JobTrace::Options options;
+  options.secrets = {entry.token};
+  options.timestamps = runner.timestamps;
+  options.spool_path = entry.spool.string();
+  options.resume = std::filesystem::exists(entry.spool);
+  Result<std::unique_ptr<JobTrace>> trace = JobTrace::Create(options);
+  if (!trace.ok()) {
+    Log(fmt::format("job {}: {}", entry.job_id, trace.status().message()));
+    return;  // the journal stays: the next start tries again
+  }
+  const uint64_t spooled_before = (*trace)->size();
+  (*trace)->Write(JobTrace::kRunnerSource,
+                  "\x1b[31;1mERROR: the runner process running this job ended without reporting "
+                  "it (killed or crashed). stagehost reported it after a restart; the job's own "
+                  "processes were not recovered.\x1b[0;m\n");
+  (*trace)->Close();
+  JobControl control;
+  JobReporter reporter(runner, entry.job_id, entry.token, trace->get(),
+                       [](const std::string& line) { Log(line); });
+  reporter.SetMetrics(&metrics_);
+  reporter.ResumeFrom(spooled_before);
+  std::list<ActiveJob>::iterator registered;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    registered = active_.insert(active_.end(), ActiveJob{&control, &reporter, true});
+    if (shutting_down_) reporter.ForceStop();
+  }
+  reporter.Start();
+  bool delivered = reporter.Finish(FinalState{"failed", "runner_system_failure", 0},
+                                   runner.final_update_horizon);
+  if (delivered || reporter.aborted()) EndJournal(entry);
+  Log(fmt::format("job {}: failed (runner_system_failure) — final state {}", entry.job_id,
+                  delivered
+                      ? "delivered"
+                      : (reporter.aborted() ? "refused, the job is over" : "NOT delivered, kept")));
+  std::lock_guard<std::mutex> lock(mutex_);
+  active_.erase(registered);
 }
 
 void Runner::SignalLoop(sigset_t set) {
@@ -356,7 +422,13 @@ void Runner::SignalLoop(sigset_t set) {
     if (terms == 1) {
       Log(fmt::format("{}: aborting running jobs, reporting them failed", strsignal(signal)));
       shutting_down_ = true;
-      for (ActiveJob& job : active_) job.control->Abort(JobControl::AbortCause::kShutdown);
+      for (ActiveJob& job : active_) {
+        if (job.recovery) {
+          job.reporter->ForceStop();
+        } else {
+          job.control->Abort(JobControl::AbortCause::kShutdown);
+        }
+      }
     } else {
       Log(fmt::format("{} again: stopping now", strsignal(signal)));
       forced_ = true;
@@ -396,6 +468,14 @@ int Runner::Run() {
                       metrics_server->port()));
     }
   }
+  std::vector<std::thread> recoveries;
+  for (size_t i = 0; i < config_.runners.size(); ++i) {
+    std::vector<std::string> problems;
+    for (JournalEntry& entry : FindJournaledJobs(config_.runners[i], &problems)) {
+      recoveries.emplace_back([this, i, entry] { RecoverJob(i, entry); });
+    }
+    for (const std::string& problem : problems) Log(problem);
+  }
   std::vector<std::thread> pollers;
   for (size_t i = 0; i < config_.runners.size(); ++i) {
     uint64_t threads = options_.once ? 1 : config_.runners[i].request_concurrency;
@@ -414,6 +494,7 @@ int Runner::Run() {
     threads.swap(job_threads_);
   }
   for (JobThread& job : threads) job.thread.join();
+  for (std::thread& recovery : recoveries) recovery.join();
   pthread_kill(signals.native_handle(), SIGUSR2);
   signals.join();
 
