@@ -29,7 +29,6 @@ Result<JournalEntry> BeginJournal(const RunnerEntry& runner, int64_t job_id,
   JournalEntry entry;
   entry.job_id = job_id;
   entry.token = token;
-  entry.runner_name = runner.name;
   entry.file = dir / fmt::format("{}.json", job_id);
   entry.spool = dir / fmt::format("{}.trace", job_id);
   // A leftover of the same job (GitLab handed it out again) is stale: start afresh.
@@ -80,7 +79,6 @@ std::vector<JournalEntry> FindJournaledJobs(const RunnerEntry& runner,
     JournalEntry entry;
     entry.job_id = json["job_id"].get<int64_t>();
     entry.token = json["token"].get<std::string>();
-    entry.runner_name = runner.name;
     entry.file = file.path();
     entry.spool = file.path().parent_path() / fmt::format("{}.trace", entry.job_id);
     found.push_back(std::move(entry));

@@ -18,7 +18,6 @@ namespace stagehost::gitlab {
 struct JournalEntry {
   int64_t job_id = 0;
   std::string token;
-  std::string runner_name;
   std::filesystem::path file;   // the .json
   std::filesystem::path spool;  // the .trace
 };
