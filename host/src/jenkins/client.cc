@@ -396,13 +396,31 @@ Result<TextChunk> Client::ProgressiveText(const std::string& job_path, std::int6
   return chunk;
 }
 
-Result<std::string> Client::ConsoleText(const std::string& job_path, std::int64_t number) {
+Status Client::ConsoleText(const std::string& job_path, std::int64_t number,
+                           const std::function<void(std::string_view)>& on_chunk,
+                           const std::function<void()>& on_restart) {
   net::Request request;
   std::string path = fmt::format("{}/{}/consoleText", job_path, number);
   request.url = base_ + path;
-  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, Send(request));
-  if (!response.ok()) return HttpError(response, "GET " + path);
-  return std::move(response.body);
+  // The status is known only at the end: an error page reaches `on_chunk` too, and the caller
+  // ignores what it got when this fails. Its start is kept for the message.
+  std::string error_body;
+  request.on_body = [&](std::string_view bytes) {
+    on_chunk(bytes);
+    if (error_body.size() < 4096) error_body.append(bytes.substr(0, 4096 - error_body.size()));
+    return true;
+  };
+  auto rewind = [&]() -> Status {
+    error_body.clear();
+    on_restart();
+    return Status::Ok();
+  };
+  STAGEHOST_ASSIGN_OR_RETURN(net::Response response, Send(request, rewind));
+  if (!response.ok()) {
+    response.body = std::move(error_body);
+    return HttpError(response, "GET " + path);
+  }
+  return Status::Ok();
 }
 
 const char* StopModeName(StopMode mode) {

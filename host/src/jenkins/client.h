@@ -107,7 +107,11 @@ class Client {
   Result<BuildInfo> GetBuild(const std::string& job_path, std::int64_t number);
   Result<TextChunk> ProgressiveText(const std::string& job_path, std::int64_t number,
                                     std::uint64_t start);
-  Result<std::string> ConsoleText(const std::string& job_path, std::int64_t number);
+  // Streams the whole console (`consoleText`) to `on_chunk`; `on_restart` runs before a retry
+  // sends it again from the start.
+  Status ConsoleText(const std::string& job_path, std::int64_t number,
+                     const std::function<void(std::string_view)>& on_chunk,
+                     const std::function<void()>& on_restart);
   // POST N/stop, N/term or N/kill (jenkins-api.md §9); term and kill exist for Pipelines only
   // (kNotFound on a freestyle build).
   Status StopBuild(const std::string& job_path, std::int64_t number,

@@ -129,14 +129,26 @@ std::string ProgressiveLog::Finish() {
 }
 
 std::optional<std::string> ProgressiveLog::MissingTail(std::string_view console_text) const {
-  ConsoleFilter filter;
-  std::string text = filter.Feed(console_text);
-  text += filter.Finish();
-  if (text.size() < emitted_) return std::nullopt;
-  if (Fnv1a(14695981039346656037ull, std::string_view(text).substr(0, emitted_)) != hash_) {
-    return std::nullopt;
+  ConsoleTailCheck check(*this);
+  check.Feed(console_text);
+  return check.Finish();
+}
+
+void ConsoleTailCheck::Take(std::string_view text) {
+  if (seen_ < emitted_) {
+    size_t prefix = static_cast<size_t>(std::min<std::uint64_t>(emitted_ - seen_, text.size()));
+    hash_ = Fnv1a(hash_, text.substr(0, prefix));
+    seen_ += prefix;
+    text.remove_prefix(prefix);
+    if (seen_ == emitted_ && hash_ != expected_hash_) diverged_ = true;
   }
-  return text.substr(emitted_);
+  if (!diverged_) tail_.append(text);
+}
+
+std::optional<std::string> ConsoleTailCheck::Finish() {
+  Take(filter_.Finish());
+  if (seen_ < emitted_ || diverged_ || hash_ != expected_hash_) return std::nullopt;
+  return std::move(tail_);
 }
 
 }  // namespace stagehost::jenkins

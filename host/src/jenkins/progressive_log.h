@@ -2,6 +2,7 @@
 // notes stripped even when split across polls, offsets taken from X-Text-Size only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ class ProgressiveLog {
   // nullopt when the stream is not a prefix of it.
   std::optional<std::string> MissingTail(std::string_view console_text) const;
   std::uint64_t emitted_bytes() const { return emitted_; }
+  std::uint64_t emitted_hash() const { return hash_; }
 
  private:
   void Record(std::string_view out);
@@ -69,5 +71,27 @@ class ProgressiveLog {
 
 // FNV-1a, continued from `hash`.
 std::uint64_t Fnv1a(std::uint64_t hash, std::string_view bytes);
+
+// ProgressiveLog::MissingTail over a `consoleText` that arrives in pieces: memory holds a hash of
+// the part already emitted and the text past it (normally a partial last line), never the log.
+class ConsoleTailCheck {
+ public:
+  explicit ConsoleTailCheck(const ProgressiveLog& log)
+      : emitted_(log.emitted_bytes()), expected_hash_(log.emitted_hash()) {}
+
+  void Feed(std::string_view raw) { Take(filter_.Feed(raw)); }
+  // The missing tail, or nullopt when what was emitted is not a prefix of the console.
+  std::optional<std::string> Finish();
+
+ private:
+  void Take(std::string_view text);
+  std::uint64_t emitted_;
+  std::uint64_t expected_hash_;
+  ConsoleFilter filter_;
+  std::uint64_t seen_ = 0;
+  std::uint64_t hash_ = 14695981039346656037ull;
+  std::string tail_;
+  bool diverged_ = false;  // the emitted prefix did not match: the rest is not kept
+};
 
 }  // namespace stagehost::jenkins

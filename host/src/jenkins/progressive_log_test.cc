@@ -81,5 +81,24 @@ TEST(JenkinsProgressiveLogTest, MissingTailAgainstConsoleText) {
   EXPECT_EQ(log.MissingTail("line"), std::nullopt);          // shorter
 }
 
+// The streamed check gives MissingTail's answer however the console is cut into pieces, CRLF
+// pairs and console notes included.
+TEST(JenkinsProgressiveLogTest, StreamedTailCheckMatchesAtEveryCut) {
+  ProgressiveLog log;
+  const std::string note = "\x1b[8mha:AAAA\x1b[0m";
+  ASSERT_EQ(log.Accept({0, 30, false, "one\r\n" + note + "two\r\n"}).output, "one\ntwo\n");
+  log.Finish();
+  const std::string console = "one\r\n" + note + "two\r\nthr" + note + "ee";
+  const std::string diverged = "one\r\nTWO\r\nthree";
+  for (size_t piece = 1; piece <= console.size(); ++piece) {
+    ConsoleTailCheck check(log);
+    for (size_t at = 0; at < console.size(); at += piece) check.Feed(console.substr(at, piece));
+    EXPECT_EQ(check.Finish(), std::optional<std::string>("three")) << "pieces of " << piece;
+    ConsoleTailCheck other(log);
+    for (size_t at = 0; at < diverged.size(); at += piece) other.Feed(diverged.substr(at, piece));
+    EXPECT_EQ(other.Finish(), std::nullopt) << "pieces of " << piece;
+  }
+}
+
 }  // namespace
 }  // namespace stagehost::jenkins

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <system_error>
 
 namespace stagehost::jenkins {
@@ -150,13 +151,15 @@ Result<FollowResult> FollowBuild(Client& client, const std::string& job_path, st
   if (!tail.empty()) STAGEHOST_RETURN_IF_ERROR(options.write_log(tail));
   // A server whose X-Text-Size runs ahead of its body skips a trailing partial line
   // (jenkins-api.md §7.1); consoleText of the finished build tells.
-  Result<std::string> console = client.ConsoleText(job_path, number);
+  auto check = std::make_unique<ConsoleTailCheck>(log);
+  Status console = client.ConsoleText(
+      job_path, number, [&](std::string_view bytes) { check->Feed(bytes); },
+      [&] { check = std::make_unique<ConsoleTailCheck>(log); });
   if (!console.ok()) {
-    Say(options,
-        "could not check the mirrored log against consoleText: " + console.status().message());
+    Say(options, "could not check the mirrored log against consoleText: " + console.message());
     return result;
   }
-  std::optional<std::string> missing = log.MissingTail(*console);
+  std::optional<std::string> missing = check->Finish();
   if (!missing) {
     Say(options, "the mirrored log differs from the build's consoleText; see " +
                      client.BuildUrl(job_path, number) + "console");
