@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace stagehost::deploy {
 
@@ -65,6 +66,67 @@ nlohmann::json MakeStatement(const ProvenanceInput& in) {
         {"runDetails",
          {{"builder", {{"id", EnvOr(in.env, {"CI_JOB_URL", "BUILD_URL"}, "urn:stagehost:local")}}},
           {"metadata", metadata}}}}}};
+}
+
+std::string CanonicalJson(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {  // nlohmann keeps object keys sorted
+        if (!first) out += ",";
+        first = false;
+        out += CanonicalJson(key) + ":" + CanonicalJson(item);
+      }
+      return out + "}";
+    }
+    case nlohmann::json::value_t::array: {
+      std::string out = "[";
+      for (size_t i = 0; i < value.size(); ++i) out += (i ? "," : "") + CanonicalJson(value[i]);
+      return out + "]";
+    }
+    case nlohmann::json::value_t::string: {
+      std::string out = "\"";
+      for (char c : value.get_ref<const std::string&>()) {
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+      }
+      return out + "\"";
+    }
+    case nlohmann::json::value_t::number_float:
+      throw std::invalid_argument("canonical JSON has no floating-point numbers");
+    default:  // integers, booleans, null: as JSON writes them
+      return value.dump();
+  }
+}
+
+nlohmann::json SslibPublicKey(const Ed25519Key& key) {
+  return {{"keytype", "ed25519"},
+          {"scheme", "ed25519"},
+          {"keyid_hash_algorithms", {"sha256", "sha512"}},
+          {"keyval", {{"public", Hex(key.PublicRaw())}}}};
+}
+
+std::string SslibKeyId(const Ed25519Key& key) {
+  return Sha256Hex(CanonicalJson(SslibPublicKey(key)));
+}
+
+SignedLink MakeSignedLink(const std::string& step_name, const std::vector<LocalArtifact>& artifacts,
+                          const Ed25519Key& key) {
+  nlohmann::json products = nlohmann::json::object();
+  for (const LocalArtifact& a : artifacts) products[a.rel_path] = {{"sha256", a.digest.sha256}};
+  nlohmann::json signed_part = {{"_type", "link"},
+                                {"name", step_name},
+                                {"materials", nlohmann::json::object()},
+                                {"products", products},
+                                {"byproducts", nlohmann::json::object()},
+                                {"command", nlohmann::json::array()},
+                                {"environment", nlohmann::json::object()}};
+  const std::string keyid = SslibKeyId(key);
+  nlohmann::json link = {
+      {"signatures", {{{"keyid", keyid}, {"sig", Hex(key.Sign(CanonicalJson(signed_part)))}}}},
+      {"signed", signed_part}};
+  return {step_name + "." + keyid.substr(0, 8) + ".link", link.dump(1) + "\n"};
 }
 
 std::string Pae(std::string_view type, std::string_view payload) {

@@ -53,6 +53,26 @@ struct VerifyResult {
 VerifyResult VerifyEnvelope(const std::string& envelope_json, const Ed25519Key& key,
                             const std::vector<LocalArtifact>& artifacts);
 
+// in-toto link metadata (the v0.9 format Debian's in-toto-verify checks against a layout): step
+// `step_name` with the artifacts as its products (path as configured, sha256), signed with `key`
+// over its canonical JSON. `file` is "<step>.<first 8 of the keyid>.link", the name
+// in-toto-verify looks for.
+struct SignedLink {
+  std::string file;
+  std::string json;
+};
+SignedLink MakeSignedLink(const std::string& step_name, const std::vector<LocalArtifact>& artifacts,
+                          const Ed25519Key& key);
+
+// The public key in securesystemslib's JSON key format, as a layout names its functionaries, and
+// its keyid (sha256 of the key's canonical JSON).
+nlohmann::json SslibPublicKey(const Ed25519Key& key);
+std::string SslibKeyId(const Ed25519Key& key);
+
+// securesystemslib's canonical JSON: sorted keys, no spaces, strings with only `\` and `"`
+// escaped, integers only (floats are refused with std::invalid_argument).
+std::string CanonicalJson(const nlohmann::json& value);
+
 // A variable's value as PEM: the value itself when it is PEM text, else the file it names
 // (relative paths from `workspace`). Throws sdk::BadConfig without echoing the value.
 std::string PemFromVariable(const EnvLookup& env, const std::string& variable,

@@ -196,6 +196,9 @@ DeployReport RunDeploy(const Config& config, const RunEnv& env) {
     WriteText(out_dir / kSignatureFile, Base64Encode(key.Sign(statement)) + "\n");
     WriteText(out_dir / kEnvelopeFile, envelope + "\n");
     WriteText(out_dir / kPublicKeyFile, public_key_pem);
+    const SignedLink link = MakeSignedLink(kLinkStep, artifacts, key);
+    WriteText(out_dir / link.file, link.json);
+    WriteText(out_dir / kSslibKeyFile, SslibPublicKey(key).dump(1) + "\n");
     report.files.push_back({kStatementFile, "provenance (in-toto Statement v1, SLSA provenance v1)",
                             "application/vnd.in-toto+json"});
     report.files.push_back(
@@ -203,6 +206,10 @@ DeployReport RunDeploy(const Config& config, const RunEnv& env) {
     report.files.push_back(
         {kEnvelopeFile, "provenance DSSE envelope", "application/vnd.in-toto+json"});
     report.files.push_back({kPublicKeyFile, "provenance public key", "application/x-pem-file"});
+    report.files.push_back(
+        {link.file, "in-toto link of the publish step (in-toto-verify)", "application/json"});
+    report.files.push_back(
+        {kSslibKeyFile, "provenance public key, securesystemslib JSON", "application/json"});
     hooks.info("deploy: provenance signed with Ed25519 key " + key.KeyId().substr(0, 16));
 
     std::unique_ptr<ArtifactStore> store = MakeStore(config.publish, env.workspace, env.env, hooks);

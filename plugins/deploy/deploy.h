@@ -59,6 +59,9 @@ inline constexpr const char* kEnvelopeFile = "provenance.intoto.jsonl";
 inline constexpr const char* kStatementFile = "provenance.json";
 inline constexpr const char* kSignatureFile = "provenance.json.sig";
 inline constexpr const char* kPublicKeyFile = "provenance.pub.pem";
+// The same key in securesystemslib's JSON format, for in-toto layouts, and the link's step name.
+inline constexpr const char* kSslibKeyFile = "provenance.pub.json";
+inline constexpr const char* kLinkStep = "publish";
 
 std::string JUnitXml(const std::vector<Gate>& gates);
 // KEY=value lines as GitLab's dotenv report wants them (no quotes, no newlines in values).

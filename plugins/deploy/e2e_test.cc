@@ -132,7 +132,8 @@ TEST_F(DeployE2E, DeployPassesAndAnnouncesEveryReport) {
   std::map<std::string, nlohmann::json> announced;
   for (const nlohmann::json& a : record["artifacts"]) announced[a["path"]] = a;
   for (const char* f : {"deploy-record.json", "deploy.env", "deploy-junit.xml", "provenance.json",
-                        "provenance.json.sig", "provenance.intoto.jsonl", "provenance.pub.pem"}) {
+                        "provenance.json.sig", "provenance.intoto.jsonl", "provenance.pub.pem",
+                        "provenance.pub.json"}) {
     ASSERT_TRUE(announced.count(f)) << f << " not announced: " << record["artifacts"].dump(2);
     EXPECT_EQ(announced[f]["sha256"], tu::Sha256FileHex(out() + "/" + f)) << f;
   }
@@ -159,7 +160,7 @@ TEST_F(DeployE2E, BreachRollsBackAndExitsOne) {
   const nlohmann::json record = RunRecord();
   EXPECT_EQ(record["status"], "failed");
   EXPECT_EQ(record["outputs"]["outcome"], "failed");
-  EXPECT_EQ(record["artifacts"].size(), 7u) << record["artifacts"].dump(2);
+  EXPECT_EQ(record["artifacts"].size(), 9u) << record["artifacts"].dump(2);
   EXPECT_EQ(State().phase, Phase::kRolledBack);
   EXPECT_EQ(State().live_version, "v1");
   EXPECT_CONTAINS(tu::ReadFile(out() + "/deploy-junit.xml"), "<failure");

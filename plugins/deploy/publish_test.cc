@@ -24,6 +24,15 @@ std::string RandomBytes(size_t n, unsigned seed) {
   return s;
 }
 
+// Runs `command` with sh; its exit status (as pclose returns it) and stdout + stderr.
+std::pair<int, std::string> RunShell(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  return {::pclose(p), out};
+}
+
 class PublishTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -34,6 +43,15 @@ class PublishTest : public ::testing::Test {
     run_.vars["DEPLOY_SIGNING_KEY"] = key.PrivatePem();
   }
   Config Parse(const std::string& text) { return ParseConfig(nlohmann::json::parse(text)); }
+  // Publishes `artifacts` (a JSON array) as `version` to a directory store.
+  void PublishToDirectory(const std::string& version, const std::string& artifacts) {
+    const std::string cfg = R"({"mode":"publish","version":")" + version + R"(","artifacts":)" +
+                            artifacts + R"(,"signing":{"key_variable":"DEPLOY_SIGNING_KEY"},
+      "publish":{"store":"directory","directory":{"path":")" +
+                            (dir_ / "store") + R"("}}})";
+    DeployReport r = RunDeploy(Parse(cfg), run_.Env());
+    ASSERT_EQ(r.verdict, Verdict::kPassed) << r.message;
+  }
 
   TempDir dir_;
   TestRun run_;
@@ -364,25 +382,13 @@ print('VERIFIED', st['predicate']['runDetails']['builder']['id'])
 TEST_F(PublishTest, ProvenanceVerifiesWithDebianInToto) {
   if (!fs::exists("/usr/lib/python3/dist-packages/in_toto"))
     GTEST_SKIP() << "in-toto not installed";
-  const std::string cfg =
-      R"({"mode":"publish","version":"4","artifacts":["model/model.json"],"signing":{"key_variable":"DEPLOY_SIGNING_KEY"},
-    "publish":{"store":"directory","directory":{"path":")" +
-      (dir_ / "store") + R"("}}})";
-  DeployReport r = RunDeploy(Parse(cfg), run_.Env());
-  ASSERT_EQ(r.verdict, Verdict::kPassed) << r.message;
+  PublishToDirectory("4", R"(["model/model.json"])");
   const Ed25519Key key = Ed25519Key::FromPem(Slurp(run_.artifacts + "/provenance.pub.pem"));
   Spit(dir_ / "pub.raw", key.PublicRaw());
   Spit(dir_ / "verify.py", kInTotoVerify);
   auto python = [&](const std::string& artifact) {
-    const std::string cmd = "/usr/bin/python3 " + (dir_ / "verify.py") + " " + run_.artifacts +
-                            "/provenance.intoto.jsonl " + (dir_ / "pub.raw") + " " + artifact +
-                            " 2>&1";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    int status = ::pclose(p);
-    return std::make_pair(status, out);
+    return RunShell("/usr/bin/python3 " + (dir_ / "verify.py") + " " + run_.artifacts +
+                    "/provenance.intoto.jsonl " + (dir_ / "pub.raw") + " " + artifact);
   };
   auto [status, out] = python(run_.workspace + "/model/model.json");
   EXPECT_EQ(status, 0) << out;
@@ -415,6 +421,67 @@ TEST_F(PublishTest, ProvenanceVerifiesWithDebianInToto) {
   Spit(run_.workspace + "/model/model.json", R"({"weights": [1, 2, 3]})");
   DeployReport ok = RunDeploy(Parse(verify), run_.Env());
   EXPECT_EQ(ok.verdict, Verdict::kPassed) << ok.message;
+}
+
+// A layout owner's side with Debian's in-toto 1.3.1: a layout naming the plugin's key (from
+// provenance.pub.json) as the functionary of step "publish", whose only allowed product is the
+// model file, signed by a fresh owner key; then in-toto-verify over the plugin's link.
+constexpr const char* kMakeLayout = R"PY(
+import sys
+from securesystemslib.interface import (generate_and_write_unencrypted_ed25519_keypair,
+    import_ed25519_privatekey_from_file, import_ed25519_publickey_from_file)
+from in_toto.models.layout import Layout, Step
+from in_toto.models.metadata import Metablock
+work, functionary_pub = sys.argv[1], sys.argv[2]
+owner = import_ed25519_privatekey_from_file(
+    generate_and_write_unencrypted_ed25519_keypair(filepath=work + '/owner'))
+functionary = import_ed25519_publickey_from_file(functionary_pub)
+layout = Layout()
+layout.set_relative_expiration(days=1)
+layout.add_functionary_key(functionary)
+step = Step(name='publish')
+step.pubkeys = [functionary['keyid']]
+step.expected_products = [['ALLOW', 'model/model.json'], ['DISALLOW', '*']]
+layout.steps = [step]
+metablock = Metablock(signed=layout)
+metablock.sign(owner)
+metablock.dump(work + '/root.layout')
+print(functionary['keyid'])
+)PY";
+
+TEST_F(PublishTest, LinkVerifiesWithInTotoVerify) {
+  if (!fs::exists("/usr/bin/in-toto-verify")) GTEST_SKIP() << "in-toto not installed";
+  PublishToDirectory("5", R"(["model/model.json"])");
+  Spit(dir_ / "layout.py", kMakeLayout);
+  auto [made, keyid] = RunShell("/usr/bin/python3 " + (dir_ / "layout.py") + " " + dir_.path() +
+                                " " + run_.artifacts + "/provenance.pub.json");
+  ASSERT_EQ(made, 0) << keyid;
+  keyid.pop_back();
+  // The link is named as in-toto-verify looks for it, under the key securesystemslib computes.
+  const std::string link = run_.artifacts + "/publish." + keyid.substr(0, 8) + ".link";
+  ASSERT_TRUE(fs::exists(link)) << keyid;
+  // The verification runs where the products are (in-toto records paths relative to it).
+  const std::string verify = "cd " + run_.workspace + " && /usr/bin/in-toto-verify --layout " +
+                             (dir_ / "root.layout") + " --layout-keys " + (dir_ / "owner.pub") +
+                             " --key-types ed25519 --link-dir " + run_.artifacts;
+  auto [status, out] = RunShell(verify);
+  EXPECT_EQ(status, 0) << out;
+
+  // A product digest changed after signing: the signature no longer verifies.
+  const std::string original = Slurp(link);
+  auto tampered = nlohmann::json::parse(original);
+  tampered["signed"]["products"]["model/model.json"]["sha256"] = std::string(64, '0');
+  Spit(link, tampered.dump(1));
+  auto [bad_status, bad_out] = RunShell(verify);
+  EXPECT_NE(bad_status, 0) << bad_out;
+  EXPECT_NE(bad_out.find("validly signed"), std::string::npos) << bad_out;
+  // A product the layout does not allow: the artifact rules fail.
+  Spit(link, original);
+  Spit(run_.workspace + "/model/extra.bin", "x");
+  PublishToDirectory("6", R"(["model/model.json", "model/extra.bin"])");
+  auto [rule_status, rule_out] = RunShell(verify);
+  EXPECT_NE(rule_status, 0) << rule_out;
+  EXPECT_NE(rule_out.find("model/extra.bin"), std::string::npos) << rule_out;
 }
 
 }  // namespace

@@ -234,5 +234,15 @@ TEST(Reports, DotenvAndJUnit) {
   EXPECT_NE(xml.find("result 0.3 &lt;bad&gt;"), std::string::npos);
 }
 
+// securesystemslib's canonical form: sorted keys, no spaces, only backslash and quote escaped
+// (a newline stays a raw byte), integers only.
+TEST(CanonicalJson, MatchesSecuresystemslibRules) {
+  nlohmann::json value = {{"b", {1, true, nullptr}}, {"a", "q\"b\\s\nx ü"}, {"_t", {{"z", -3}}}};
+  EXPECT_EQ(CanonicalJson(value),
+            "{\"_t\":{\"z\":-3},\"a\":\"q\\\"b\\\\s\nx ü\",\"b\":[1,true,null]}");
+  EXPECT_THROW(CanonicalJson(nlohmann::json{{"f", 1.5}}), std::invalid_argument);
+  // The keyid securesystemslib computes is checked by PublishTest.LinkVerifiesWithInTotoVerify.
+}
+
 }  // namespace
 }  // namespace stagehost::deploy
