@@ -241,7 +241,8 @@ class State:
         self.faults = []  # [{method, path_regex, status|kind (reset, stall + seconds), count}]
         self.stale_once = 0  # next N progressiveText answers pretend the file is shorter
         self.requests = []
-        self.stats = {"start_beyond_length": 0, "stops": 0, "cancels": 0}
+        # stop_requests: the accepted stop/term/kill requests, in order.
+        self.stats = {"start_beyond_length": 0, "stops": 0, "cancels": 0, "stop_requests": []}
 
     def crumb(self, user, session):
         return hashlib.sha256(f"{user}:{session}:{self.salt}".encode()).hexdigest()
@@ -611,7 +612,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, "Not Found", "text/html")
             st.stats["stops"] += 1
             action = rest[1:]
-            st.stats.setdefault("stop_requests", []).append(action)
+            st.stats["stop_requests"].append(action)
             # script "resists": a step that ignores the interrupt of stop (and of term): the
             # build keeps running until a stronger request; kill always ends it (§9).
             if action == "kill":
