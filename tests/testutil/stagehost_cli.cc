@@ -57,6 +57,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 void WriteFile(const std::string& path, std::string_view contents, unsigned mode) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));

@@ -63,6 +63,7 @@ class TempDir {
 };
 
 std::string ReadFile(const std::string& path);
+// Creates missing parent directories.
 void WriteFile(const std::string& path, std::string_view contents, unsigned mode = 0644);
 // Copies a file, giving the copy `mode`.
 void CopyFile(const std::string& from, const std::string& to, unsigned mode = 0755);

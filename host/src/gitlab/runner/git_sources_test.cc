@@ -11,30 +11,17 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "testutil/free_port.h"
 #include "testutil/run_process.h"
+#include "testutil/stagehost_cli.h"
 
 namespace stagehost::gitlab {
 namespace {
 namespace fs = std::filesystem;
 
 constexpr char kToken[] = "glcbt-SeCrEtJobToken42";
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void Spit(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // Runs git for the fixtures; fails the test with git's stderr when it fails.
 std::string Git(const fs::path& cwd, std::vector<std::string> args) {
@@ -78,9 +65,9 @@ class GitSourcesTest : public ::testing::Test {
     fs::path work = root_ / "work";
     fs::create_directories(work);
     Git(work, {"init", "-q", "-b", "main"});
-    Spit(work / ".gitignore", "build/\n");
+    testutil::WriteFile(work / ".gitignore", "build/\n");
     for (int i = 1; i <= 4; ++i) {
-      Spit(work / "a.txt", "v" + std::to_string(i) + "\n");
+      testutil::WriteFile(work / "a.txt", "v" + std::to_string(i) + "\n");
       Git(work, {"add", "-A"});
       Git(work, {"commit", "-q", "-m", "c" + std::to_string(i)});
       shas_.push_back(Git(work, {"rev-parse", "HEAD"}));
@@ -93,7 +80,7 @@ class GitSourcesTest : public ::testing::Test {
       fs::path dir = root_ / ("w-" + name);
       fs::create_directories(dir);
       Git(dir, {"init", "-q", "-b", "main"});
-      Spit(dir / file, name + "\n");
+      testutil::WriteFile(dir / file, name + "\n");
       if (!child.empty()) {
         Git(dir, {"-c", "protocol.file.allow=always", "submodule", "add", "-q",
                   (base_ / (child + ".git")).string(), child});
@@ -147,7 +134,7 @@ class GitSourcesTest : public ::testing::Test {
   // Pushes one more commit to project.git; returns its sha.
   static std::string PushCommit(const std::string& text) {
     fs::path work = root_ / "work";
-    Spit(work / "a.txt", text);
+    testutil::WriteFile(work / "a.txt", text);
     Git(work, {"commit", "-q", "-am", text});
     Git(work, {"push", "-q", (base_ / "project.git").string(), "main:refs/heads/main"});
     return Git(work, {"rev-parse", "HEAD"});
@@ -174,7 +161,7 @@ class GitSourcesTest : public ::testing::Test {
   void ExpectNoToken(const GitSourcesRequest& request) {
     EXPECT_EQ(log_.find(kToken), std::string::npos) << log_;
     fs::path config = request.project_dir / ".git" / "config";
-    if (fs::exists(config)) EXPECT_EQ(Slurp(config).find(kToken), std::string::npos);
+    if (fs::exists(config)) EXPECT_EQ(testutil::ReadFile(config).find(kToken), std::string::npos);
   }
 
   static inline fs::path root_, base_;
@@ -193,7 +180,7 @@ TEST_F(GitSourcesTest, ClonesTheExactShaNotTheBranchTipOverGitDaemon) {
   ASSERT_TRUE(report.ok()) << report.status().ToString() << "\n" << log_;
   EXPECT_EQ(report->sha, shas_[1]);
   EXPECT_TRUE(report->fresh_repository);
-  EXPECT_EQ(Slurp(request.project_dir / "a.txt"), "v2\n");
+  EXPECT_EQ(testutil::ReadFile(request.project_dir / "a.txt"), "v2\n");
   EXPECT_NE(log_.find("Fetching changes..."), std::string::npos) << log_;
   EXPECT_NE(log_.find("Created fresh repository."), std::string::npos);
   EXPECT_NE(
@@ -222,10 +209,10 @@ TEST_F(GitSourcesTest, FileUrlWithCredentialsWorksAndLeaksNothing) {
 TEST_F(GitSourcesTest, FetchReusesTheCheckoutAndCleansIt) {
   GitSourcesRequest request = Request(DaemonUrl("project.git"), shas_[3]);
   ASSERT_TRUE(Fetch(request).ok()) << log_;
-  Spit(request.project_dir / ".git" / "stagehost-marker", "kept");
-  Spit(request.project_dir / "junk.txt", "untracked");
-  Spit(request.project_dir / "build" / "out.o", "ignored");
-  Spit(request.project_dir / ".git" / "index.lock", "");  // left by a killed git
+  testutil::WriteFile(request.project_dir / ".git" / "stagehost-marker", "kept");
+  testutil::WriteFile(request.project_dir / "junk.txt", "untracked");
+  testutil::WriteFile(request.project_dir / "build" / "out.o", "ignored");
+  testutil::WriteFile(request.project_dir / ".git" / "index.lock", "");  // left by a killed git
   std::string next = PushCommit("v5\n");
   request.git_info["sha"] = next;
   log_.clear();
@@ -237,7 +224,7 @@ TEST_F(GitSourcesTest, FetchReusesTheCheckoutAndCleansIt) {
   EXPECT_TRUE(fs::exists(request.project_dir / ".git" / "stagehost-marker"));
   EXPECT_FALSE(fs::exists(request.project_dir / "junk.txt"));         // -ffdx
   EXPECT_FALSE(fs::exists(request.project_dir / "build" / "out.o"));  // x: ignored files too
-  EXPECT_EQ(Slurp(request.project_dir / "a.txt"), "v5\n");
+  EXPECT_EQ(testutil::ReadFile(request.project_dir / "a.txt"), "v5\n");
 
   // clone wipes what fetch keeps.
   request.variables["GIT_STRATEGY"] = "clone";
@@ -249,7 +236,7 @@ TEST_F(GitSourcesTest, FetchReusesTheCheckoutAndCleansIt) {
 TEST_F(GitSourcesTest, CleanFlagsNoneKeepsUntrackedFiles) {
   GitSourcesRequest request = Request(DaemonUrl("project.git"), shas_[0]);
   ASSERT_TRUE(Fetch(request).ok()) << log_;
-  Spit(request.project_dir / "junk.txt", "untracked");
+  testutil::WriteFile(request.project_dir / "junk.txt", "untracked");
   request.variables["GIT_CLEAN_FLAGS"] = "none";
   ASSERT_TRUE(Fetch(request).ok()) << log_;
   EXPECT_TRUE(fs::exists(request.project_dir / "junk.txt"));
@@ -307,7 +294,7 @@ TEST_F(GitSourcesTest, SubmodulesNormalAndRecursive) {
   normal.variables["GIT_SUBMODULE_STRATEGY"] = "normal";
   ASSERT_TRUE(Fetch(normal).ok()) << log_;
   EXPECT_NE(log_.find("Updating/initializing submodules..."), std::string::npos) << log_;
-  EXPECT_EQ(Slurp(normal.project_dir / "sub" / "sub.txt"), "sub\n");
+  EXPECT_EQ(testutil::ReadFile(normal.project_dir / "sub" / "sub.txt"), "sub\n");
   EXPECT_FALSE(fs::exists(normal.project_dir / "sub" / "nested" / "nested.txt"));
 
   log_.clear();
@@ -315,9 +302,11 @@ TEST_F(GitSourcesTest, SubmodulesNormalAndRecursive) {
   recursive.variables["GIT_SUBMODULE_STRATEGY"] = "recursive";
   ASSERT_TRUE(Fetch(recursive).ok()) << log_;
   EXPECT_NE(log_.find("Updating/initializing submodules recursively..."), std::string::npos);
-  EXPECT_EQ(Slurp(recursive.project_dir / "sub" / "nested" / "nested.txt"), "nested\n");
+  EXPECT_EQ(testutil::ReadFile(recursive.project_dir / "sub" / "nested" / "nested.txt"),
+            "nested\n");
   // Relative submodule URLs resolve against the credential-free origin.
-  EXPECT_EQ(Slurp(recursive.project_dir / ".git" / "modules" / "sub" / "config").find(kToken),
+  EXPECT_EQ(testutil::ReadFile(recursive.project_dir / ".git" / "modules" / "sub" / "config")
+                .find(kToken),
             std::string::npos);
   ExpectNoToken(recursive);
 }
@@ -325,7 +314,7 @@ TEST_F(GitSourcesTest, SubmodulesNormalAndRecursive) {
 TEST_F(GitSourcesTest, NoneStrategyLeavesTheDirectoryAlone) {
   GitSourcesRequest request = Request(DaemonUrl("project.git"), shas_[0]);
   request.variables["GIT_STRATEGY"] = "none";
-  Spit(request.project_dir / "mine.txt", "mine");
+  testutil::WriteFile(request.project_dir / "mine.txt", "mine");
   Result<SourcesReport> report = Fetch(request);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->strategy, GitStrategy::kNone);

@@ -1,77 +1,26 @@
 // Local cache: key sanitising, round trips, policies, `when`, fallbacks and refused archives.
 #include "gitlab/runner/local_cache.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "artifacts/zip_fixture_test.h"
+#include "testutil/stagehost_cli.h"
 
 namespace stagehost::gitlab {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void Spit(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// One entry of a hand-made zip: a file with `content`, or a symlink to `link`.
-struct ZipEntry {
-  std::string name;
-  std::string content;
-  std::string link;
-};
-
-void WriteZip(const fs::path& path, const std::vector<ZipEntry>& entries) {
-  fs::create_directories(path.parent_path());
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-  for (const ZipEntry& e : entries) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, e.name.c_str());
-    if (!e.link.empty()) {
-      archive_entry_set_filetype(entry, AE_IFLNK);
-      archive_entry_set_symlink(entry, e.link.c_str());
-      archive_entry_set_perm(entry, 0777);
-    } else {
-      archive_entry_set_filetype(entry, AE_IFREG);
-      archive_entry_set_perm(entry, 0644);
-      archive_entry_set_size(entry, static_cast<la_int64_t>(e.content.size()));
-    }
-    archive_write_header(a, entry);
-    if (e.link.empty()) archive_write_data(a, e.content.data(), e.content.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-}
-
 class LocalCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = ::testing::TempDir() + "local_cache_test.XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    root_ = fs::canonical(templ);
+    root_ = fs::canonical(temp_.path());
     cache_.cache_dir = root_ / "cache";
     cache_.project = "group/demo";
     cache_.project_dir = root_ / "project";
     fs::create_directories(cache_.project_dir);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   CacheLog Log() {
     return [this](std::string_view text) { log_.append(text); };
@@ -83,6 +32,7 @@ class LocalCacheTest : public ::testing::Test {
     fs::create_directories(cache_.project_dir);
   }
 
+  testutil::TempDir temp_;
   fs::path root_;
   LocalCache cache_;
   std::string log_;
@@ -145,10 +95,10 @@ TEST(ParseCacheSpecsTest, ReadsEntriesAndRefusesUnknownValues) {
 }
 
 TEST_F(LocalCacheTest, SavesAndRestoresTheMatchingPaths) {
-  Spit(cache_.project_dir / "vendor" / "a" / "b" / "lib.txt", "lib");
-  Spit(cache_.project_dir / "vendor" / "a" / "skip.bin", "bin");
-  Spit(cache_.project_dir / "node_modules" / "x" / "index.js", "js");
-  Spit(cache_.project_dir / "other.txt", "not cached");
+  testutil::WriteFile(cache_.project_dir / "vendor" / "a" / "b" / "lib.txt", "lib");
+  testutil::WriteFile(cache_.project_dir / "vendor" / "a" / "skip.bin", "bin");
+  testutil::WriteFile(cache_.project_dir / "node_modules" / "x" / "index.js", "js");
+  testutil::WriteFile(cache_.project_dir / "other.txt", "not cached");
   CacheSpec spec;
   spec.key = "deps/main";
   spec.paths = {"vendor/**/*.txt", "node_modules"};
@@ -170,26 +120,26 @@ TEST_F(LocalCacheTest, SavesAndRestoresTheMatchingPaths) {
   EXPECT_EQ(restored->value_or(""), "deps/main");
   EXPECT_TRUE(Logged("Checking cache for deps/main...")) << log_;
   EXPECT_TRUE(Logged("Successfully extracted cache"));
-  EXPECT_EQ(Slurp(cache_.project_dir / "vendor" / "a" / "b" / "lib.txt"), "lib");
-  EXPECT_EQ(Slurp(cache_.project_dir / "node_modules" / "x" / "index.js"), "js");
+  EXPECT_EQ(testutil::ReadFile(cache_.project_dir / "vendor" / "a" / "b" / "lib.txt"), "lib");
+  EXPECT_EQ(testutil::ReadFile(cache_.project_dir / "node_modules" / "x" / "index.js"), "js");
   EXPECT_FALSE(fs::exists(cache_.project_dir / "vendor" / "a" / "skip.bin"));
   EXPECT_FALSE(fs::exists(cache_.project_dir / "other.txt"));
 }
 
 TEST_F(LocalCacheTest, UntrackedOutsideGitTakesEveryFile) {
-  Spit(cache_.project_dir / "a.txt", "a");
-  Spit(cache_.project_dir / "d" / "b.txt", "b");
+  testutil::WriteFile(cache_.project_dir / "a.txt", "a");
+  testutil::WriteFile(cache_.project_dir / "d" / "b.txt", "b");
   CacheSpec spec;
   spec.key = "u";
   spec.untracked = true;
   ASSERT_TRUE(*SaveCache(cache_, spec, true, Log())) << log_;
   FreshProjectDir();
   ASSERT_TRUE(RestoreCache(cache_, spec, Log()).ok());
-  EXPECT_EQ(Slurp(cache_.project_dir / "d" / "b.txt"), "b");
+  EXPECT_EQ(testutil::ReadFile(cache_.project_dir / "d" / "b.txt"), "b");
 }
 
 TEST_F(LocalCacheTest, PoliciesDecideWhatRuns) {
-  Spit(cache_.project_dir / "f.txt", "f");
+  testutil::WriteFile(cache_.project_dir / "f.txt", "f");
   CacheSpec pull;
   pull.key = "k";
   pull.paths = {"f.txt"};
@@ -212,11 +162,11 @@ TEST_F(LocalCacheTest, PoliciesDecideWhatRuns) {
   restored = RestoreCache(cache_, pull, Log());
   ASSERT_TRUE(restored.ok());
   EXPECT_EQ(restored->value_or(""), "k");
-  EXPECT_EQ(Slurp(cache_.project_dir / "f.txt"), "f");
+  EXPECT_EQ(testutil::ReadFile(cache_.project_dir / "f.txt"), "f");
 }
 
 TEST_F(LocalCacheTest, WhenFollowsTheJobOutcome) {
-  Spit(cache_.project_dir / "f.txt", "f");
+  testutil::WriteFile(cache_.project_dir / "f.txt", "f");
   struct Case {
     CacheWhen when;
     bool succeeded;
@@ -240,7 +190,7 @@ TEST_F(LocalCacheTest, WhenFollowsTheJobOutcome) {
 }
 
 TEST_F(LocalCacheTest, FallbackKeysAreTriedInOrder) {
-  Spit(cache_.project_dir / "f.txt", "from main");
+  testutil::WriteFile(cache_.project_dir / "f.txt", "from main");
   CacheSpec main_spec;
   main_spec.key = "deps-main";
   main_spec.paths = {"f.txt"};
@@ -258,7 +208,7 @@ TEST_F(LocalCacheTest, FallbackKeysAreTriedInOrder) {
   EXPECT_TRUE(Logged("Checking cache for deps-feature...")) << log_;
   EXPECT_TRUE(Logged("Checking cache for deps-other..."));
   EXPECT_TRUE(Logged("file does not exist"));
-  EXPECT_EQ(Slurp(cache_.project_dir / "f.txt"), "from main");
+  EXPECT_EQ(testutil::ReadFile(cache_.project_dir / "f.txt"), "from main");
 
   CacheSpec none;
   none.key = "nothing";
@@ -278,7 +228,7 @@ TEST_F(LocalCacheTest, NothingMatchedSkipsTheArchive) {
 }
 
 TEST_F(LocalCacheTest, PathsLeavingTheProjectAreRefused) {
-  Spit(root_ / "secret.txt", "outside");
+  testutil::WriteFile(root_ / "secret.txt", "outside");
   CacheSpec spec;
   spec.key = "escape";
   spec.paths = {"../secret.txt"};
@@ -297,16 +247,16 @@ TEST_F(LocalCacheTest, ArchivesThatEscapeAreRefused) {
   fs::create_directories(outside);
   struct Attack {
     std::string key;
-    std::vector<ZipEntry> entries;
+    std::vector<testutil::ZipEntry> entries;
   };
   std::vector<Attack> attacks = {
-      {"dotdot", {{"../escaped.txt", "x", ""}}},
-      {"absolute", {{(outside / "abs.txt").string(), "x", ""}}},
-      {"through-link", {{"link", "", outside.string()}, {"link/evil.txt", "x", ""}}},
-      {"link-out", {{"up", "", "../../outside"}}},
+      {"dotdot", {{"../escaped.txt", AE_IFREG, "x"}}},
+      {"absolute", {{(outside / "abs.txt").string(), AE_IFREG, "x"}}},
+      {"through-link", {{"link", AE_IFLNK, outside.string()}, {"link/evil.txt", AE_IFREG, "x"}}},
+      {"link-out", {{"up", AE_IFLNK, "../../outside"}}},
   };
   for (const Attack& attack : attacks) {
-    WriteZip(*CacheArchivePath(cache_, attack.key), attack.entries);
+    testutil::WriteFile(*CacheArchivePath(cache_, attack.key), testutil::MakeZip(attack.entries));
     CacheSpec spec;
     spec.key = attack.key;
     Result<std::optional<std::string>> restored = RestoreCache(cache_, spec, Log());
