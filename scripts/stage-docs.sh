@@ -13,8 +13,9 @@ cat <<'HEADER'
 Every configuration key of the in-tree stage plugins, generated from each plugin's config JSON
 Schema by `stagehost plugins inspect NAME --markdown` (`scripts/stage-docs.sh`; a test fails when
 this file is stale, so regenerate it rather than editing it). A stage's config is JSON or YAML,
-given as `--config` / `STAGEHOST_CONFIG`; unknown keys are errors. Nested keys are written with
-dots, keys of the objects in an array with `[]`. The plugins' READMEs (`plugins/<stage>/README.md`)
+given as `--config` / `STAGEHOST_CONFIG`, with single keys set over it by `--set KEY=VALUE` or
+`STAGEHOST_SET` (one per line); unknown keys are errors. Nested keys are written with dots, keys of
+the objects in an array with `[]`. The plugins' READMEs (`plugins/<stage>/README.md`)
 explain the behaviour behind the keys, and `examples/stagehost/` has a working config per stage.
 HEADER
 for stage in unit-test model-validation security-scan deploy; do

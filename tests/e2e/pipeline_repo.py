@@ -46,10 +46,12 @@ def make_repo(dest, change=None, pipeline=None):
     return dest
 
 
-def set_component_inputs(repo, **inputs):
-    """Adds inputs to every component include of the repo's pipeline."""
+def set_component_inputs(repo, component=None, **inputs):
+    """Adds inputs to every component include of the repo's pipeline, or to `component`'s."""
     ci = repo / ".gitlab-ci.yml"
     doc = yaml.safe_load(ci.read_text())
-    for include in doc["include"]:
+    includes = [i for i in doc["include"] if component is None or f"/{component}@" in i["component"]]
+    assert includes, f"no component include named {component}"
+    for include in includes:
         include.setdefault("inputs", {}).update(inputs)
     ci.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -86,3 +86,17 @@ def test_a_failing_test_is_a_build_failure_with_its_report(
     reports = check_reports("unit-test", job["artifacts"]["reports"], pathlib.Path(runner.project_dir))
     assert reports["junit"]["failures"] == 1, reports
     assert runner.cleanup().code == 0
+
+
+def test_the_overrides_input_reaches_the_stage_the_driver_runs(
+        gitlab_ci_local, stagehost, tmp_path, artifacts_api, signing_key):
+    repo = make_repo(tmp_path / "project")
+    set_component_inputs(repo, "unit-test", overrides="min_tests=1000")
+    job = resolved_jobs(gitlab_ci_local, stagehost, repo)["unit-test"]
+    assert job["variables"]["STAGEHOST_SET"] == "min_tests=1000", job["variables"]
+    variables = job_variables("unit-test", job, repo, artifacts_api, signing_key)
+    runner, build = run_job(stagehost, tmp_path / "runner", 301, "unit-test", job, variables)
+    # The example's tests all pass: only the raised threshold fails the stage.
+    assert build.code == 1, build
+    assert "min_tests is 1000" in build.out, build
+    assert runner.cleanup().code == 0

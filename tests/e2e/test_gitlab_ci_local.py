@@ -11,7 +11,7 @@ import yaml
 
 import gitlab_ci_local
 from fake_artifacts_api import FakeArtifactsApi
-from pipeline_repo import SOURCE_DIR, make_repo
+from pipeline_repo import SOURCE_DIR, make_repo, set_component_inputs
 from reports import check_reports
 
 CHECKS = ("unit-test", "model-validation", "security-scan")
@@ -129,6 +129,24 @@ def test_a_broken_variant_fails_only_its_job(
     else:
         assert reports["dotenv"]["DEPLOY_OUTCOME"] != "succeeded", reports
         assert "rolled back" in pipeline.log("deploy").lower(), pipeline.output
+
+
+def test_overrides_input_sets_thresholds_over_the_config(
+        tools, tmp_path, artifacts_api, signing_key, baseline):
+    # One pipeline, both directions: a raised test-count threshold fails unit-test; a planted
+    # secret passes security-scan whose threshold (two lines, with a comment) is "never".
+    repo = make_repo(tmp_path / "project", planted_secret)
+    set_component_inputs(repo, "unit-test", overrides="min_tests=1000")
+    set_component_inputs(repo, "security-scan", overrides="# report only\nfail_on=never\n")
+    artifacts_api.serve("main", BASELINE_PATH, "model-validation", json.dumps(baseline).encode())
+    pipeline = run_pipeline(tools, repo, artifacts_api, signing_key)
+    assert "json schema validated" in pipeline.output, pipeline.output
+    assert pipeline.jobs == {"unit-test": "FAIL", "model-validation": "PASS",
+                             "security-scan": "PASS"}, pipeline.output
+    assert "min_tests is 1000" in pipeline.log("unit-test"), pipeline.output
+    reports = check_reports("security-scan", declared_reports(repo, "security-scan"), repo)
+    files = [v["location"]["file"] for v in reports["secret_detection"]["vulnerabilities"]]
+    assert files == ["config/service.env"], files  # found and reported, but not failing
 
 
 def test_include_variant_runs_the_same_pipeline(tools, tmp_path, artifacts_api, signing_key, baseline):

@@ -134,6 +134,28 @@ TEST_F(StageRun, GoodStageFailsWhenConfiguredTo) {
   EXPECT_EQ(record.value("exit_code", -1), 1) << record.dump(2);
 }
 
+TEST_F(StageRun, StagehostSetOverridesTheConfigAndSetFlagsWinOverIt) {
+  // How a CI variable or a component input sets keys: one KEY=VALUE per line.
+  StagehostCall call;
+  call.env["STAGEHOST_SET"] = "# from the pipeline\nmessage=from STAGEHOST_SET\nfail=true\n";
+  ProcessResult failing =
+      Run("good-stage", {"--config", R"({"message": "from config", "fail": false})"}, call);
+  ASSERT_HOST_SURVIVED(failing);
+  EXPECT_EQ(failing.exit_code, 1) << failing.Describe();
+  EXPECT_CONTAINS(failing.out, "good-stage: message: from STAGEHOST_SET") << failing.Describe();
+
+  ProcessResult flag_wins = Run("good-stage", {"--set", "fail=false"}, call);
+  ASSERT_HOST_SURVIVED(flag_wins);
+  EXPECT_EQ(flag_wins.exit_code, 0) << flag_wins.Describe();
+
+  call.env["STAGEHOST_SET"] = "message=ok\nfail";
+  ProcessResult bad = Run("good-stage", {}, call);
+  ASSERT_HOST_SURVIVED(bad);
+  EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
+  EXPECT_CONTAINS(bad.err, "STAGEHOST_SET line 2 \"fail\": expected KEY=VALUE") << bad.Describe();
+  EXPECT_EQ(bad.out.find("good-stage: hello"), std::string::npos) << "the plugin ran: " << bad.out;
+}
+
 TEST_F(StageRun, ConfigFromInlineJsonAndYamlFile) {
   ProcessResult inline_json = Run("good-stage", {"--config", R"({"message": "from inline json"})"});
   ASSERT_HOST_SURVIVED(inline_json);

@@ -80,9 +80,15 @@ int Run(const RunFlags& flags) {
       return fail(StageStatus::kBadConfig, "--config: " + config.status().message());
     options.config = std::move(config).value();
   }
+  // STAGEHOST_SET (how a CI variable or component input sets keys) first, so a --set flag wins.
+  if (const char* lines = std::getenv("STAGEHOST_SET")) {
+    if (Status applied = ApplyOverrideLines(options.config, lines); !applied.ok()) {
+      return fail(StageStatus::kBadConfig, applied.message());
+    }
+  }
   for (const std::string& assignment : flags.sets) {
     if (Status applied = ApplyOverride(options.config, assignment); !applied.ok()) {
-      return fail(StageStatus::kBadConfig, "--set " + assignment + ": " + applied.message());
+      return fail(StageStatus::kBadConfig, applied.message());
     }
   }
   Result<CatalogOptions> catalog = MakeCatalogOptions(flags.plugin_flags);
@@ -132,7 +138,8 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   cmd->add_option("--config", flags->config, "Config: a JSON/YAML file, or inline JSON/YAML text")
       ->envname("STAGEHOST_CONFIG");
   cmd->add_option("--set", flags->sets,
-                  "Override a config key: KEY=VALUE (dotted keys, JSON values)");
+                  "Override a config key: KEY=VALUE (dotted keys, JSON values). The variable "
+                  "STAGEHOST_SET holds more, one per line; --set wins over it");
   cmd->add_option("--workspace", flags->workspace,
                   "Project directory (default: current directory)");
   cmd->add_option("--artifacts", flags->artifacts,

@@ -1,9 +1,12 @@
-// JobStageOptions: STAGEHOST_CONFIG resolution and the stage run's settings inside a CI job.
+// JobStageOptions: STAGEHOST_CONFIG and STAGEHOST_SET resolution and the stage run's settings
+// inside a CI job.
 #include "job/job_stage.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include "plugin/config_source.h"
 #include "plugin/plugin_catalog.h"
@@ -22,6 +25,14 @@ Result<StageRunOptions> JobStageOptions(const JobStageRequest& request) {
     Result<nlohmann::json> loaded = LoadConfig(value);
     if (!loaded.ok()) return loaded.status().WithContext("STAGEHOST_CONFIG");
     options.config = std::move(loaded).value();
+  }
+  // As in an environment block, the last definition of the variable is the one that counts.
+  constexpr std::string_view kSet = "STAGEHOST_SET=";
+  auto set = std::find_if(request.env.rbegin(), request.env.rend(),
+                          [&](const std::string& variable) { return variable.starts_with(kSet); });
+  if (set != request.env.rend()) {
+    Status applied = ApplyOverrideLines(options.config, std::string_view(*set).substr(kSet.size()));
+    if (!applied.ok()) return applied;
   }
   options.timeout = request.timeout;
   options.cancel_grace = std::min(request.kill_grace, std::chrono::milliseconds(5000));

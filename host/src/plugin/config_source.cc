@@ -324,11 +324,14 @@ Result<json> LoadConfig(std::string_view value) {
   return Parse(text, format, origin);
 }
 
-Status ApplyOverride(json& config, std::string_view assignment) {
+namespace {
+
+// ApplyOverride with `origin` ("--set", "STAGEHOST_SET line 3") leading every error message.
+Status ApplyAssignment(json& config, std::string_view assignment, const std::string& origin) {
   if (InvalidUtf8At(assignment) != std::string_view::npos) {
-    return InvalidArgument("--set: not valid UTF-8");
+    return InvalidArgument(origin + ": not valid UTF-8");
   }
-  std::string context = "--set \"" + std::string(assignment) + "\"";
+  std::string context = origin + " \"" + std::string(assignment) + "\"";
   size_t eq = assignment.find('=');
   if (eq == std::string_view::npos) return InvalidArgument(context + ": expected KEY=VALUE");
   std::string_view key = assignment.substr(0, eq);
@@ -361,6 +364,31 @@ Status ApplyOverride(json& config, std::string_view assignment) {
   // "0.9", "true", "[1,2]" and "\"quoted\"" are JSON; anything else ("fast", "1.2.3") is a string.
   json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   *node = value.is_discarded() ? json(std::string(text)) : std::move(value);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyOverride(json& config, std::string_view assignment) {
+  return ApplyAssignment(config, assignment, "--set");
+}
+
+Status ApplyOverrideLines(json& config, std::string_view lines) {
+  constexpr std::string_view kBlank = " \t\r";
+  json updated = config;  // all lines or none
+  int number = 0;
+  while (!lines.empty()) {
+    size_t end = lines.find('\n');
+    std::string_view line = lines.substr(0, end);
+    lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+    ++number;
+    size_t first = line.find_first_not_of(kBlank);
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    line = line.substr(first, line.find_last_not_of(kBlank) - first + 1);
+    Status applied = ApplyAssignment(updated, line, "STAGEHOST_SET line " + std::to_string(number));
+    if (!applied.ok()) return applied;
+  }
+  config = std::move(updated);
   return Status::Ok();
 }
 

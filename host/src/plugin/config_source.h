@@ -1,4 +1,5 @@
-// Stage configuration input: --config / STAGEHOST_CONFIG (file or inline JSON/YAML) and --set.
+// Stage configuration input: --config / STAGEHOST_CONFIG (file or inline JSON/YAML), --set and
+// STAGEHOST_SET.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,5 +20,12 @@ Result<nlohmann::json> LoadConfig(std::string_view value);
 // missing intermediate objects are created; VALUE is taken as JSON when it parses as JSON and as a
 // plain string otherwise. Errors are InvalidArgument.
 Status ApplyOverride(nlohmann::json& config, std::string_view assignment);
+
+// Applies the assignments of STAGEHOST_SET: one KEY=VALUE per line, as ApplyOverride reads them.
+// Surrounding whitespace (and a CR) is trimmed; blank lines and lines starting with '#' are
+// skipped. CI variables and component inputs carry one string, so this is how they set several
+// keys. All lines apply or none; errors are InvalidArgument and name the line
+// ("STAGEHOST_SET line 2 ...").
+Status ApplyOverrideLines(nlohmann::json& config, std::string_view lines);
 
 }  // namespace stagehost

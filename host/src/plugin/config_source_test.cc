@@ -1,4 +1,5 @@
-// Tests for LoadConfig (files, inline text, JSON and YAML typing, errors) and ApplyOverride.
+// Tests for LoadConfig (files, inline text, JSON and YAML typing, errors), ApplyOverride and
+// ApplyOverrideLines.
 #include "plugin/config_source.h"
 
 #include <gtest/gtest.h>
@@ -325,6 +326,34 @@ TEST(ApplyOverrideTest, Errors) {
     }
     EXPECT_EQ(config, original) << c.assignment;
   }
+}
+
+TEST(ApplyOverrideLinesTest, OneAssignmentPerLineSkippingBlanksAndComments) {
+  json config = json::parse(R"({"fail_on": "high", "keep": 1})");
+  ASSERT_TRUE(ApplyOverrideLines(config,
+                                 "# thresholds\r\n  fail_on=critical \n\n\t\nmin_tests=50\r\n"
+                                 "gates=[{\"metric\": \"accuracy\", \"min\": 0.9}]")
+                  .ok());
+  EXPECT_EQ(config, json::parse(R"({"fail_on": "critical", "keep": 1, "min_tests": 50,
+                                    "gates": [{"metric": "accuracy", "min": 0.9}]})"));
+  json empty = json::object();
+  ASSERT_TRUE(ApplyOverrideLines(empty, "").ok());
+  ASSERT_TRUE(ApplyOverrideLines(empty, "\n # only a comment\n").ok());
+  EXPECT_EQ(empty, json::object());
+}
+
+TEST(ApplyOverrideLinesTest, AnErrorNamesItsLineAndChangesNothing) {
+  json original = json::parse(R"({"a": 5})");
+  json config = original;
+  Status status = ApplyOverrideLines(config, "b=1\n\n# c\nnovalue\nd=2");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasText(status.message(), "STAGEHOST_SET line 4 \"novalue\": expected KEY=VALUE"));
+  EXPECT_EQ(config, original);  // line 1 was not applied either
+
+  status = ApplyOverrideLines(config, "a.b=1");
+  EXPECT_TRUE(HasText(status.message(), "STAGEHOST_SET line 1 \"a.b=1\": \"a\" is number"));
+  EXPECT_EQ(config, original);
 }
 
 }  // namespace
