@@ -48,6 +48,9 @@ TEST_F(EndToEnd, PlantedSecretsFailTheStageAndWriteFourReports) {
                              "/schemas/secret-detection-report-format-15.0.6.json",
                          report),
             "");
+  const auto sarif = nlohmann::json::parse(ReadText(out_.path() + "/out/security-scan.sarif"));
+  EXPECT_EQ(sarif["runs"][0]["results"].size(), tree.secrets.size());
+  EXPECT_EQ(SchemaErrors(SS_SARIF_SCHEMA, sarif), "");
 }
 
 TEST_F(EndToEnd, FailOnNeverPassesAndABaselineSilencesKnownFindings) {

@@ -1,5 +1,6 @@
 // reports_test.cc -- the GitLab reports validate against the vendored official schemas (15.0.6),
-// SARIF has stable rule ids and fingerprints, no report carries a secret, the log table adds up.
+// SARIF against the SARIF 2.1.0 schema with stable rule ids and fingerprints, no report carries a
+// secret, the log table adds up.
 #ifndef VALIJSON_USE_EXCEPTIONS
 #define VALIJSON_USE_EXCEPTIONS 1
 #endif
@@ -22,7 +23,10 @@ namespace stagehost::security_scan::testing {
 std::string SchemaErrors(const std::string& schema_path, const nlohmann::json& doc) {
   const nlohmann::json schema_json = nlohmann::json::parse(ReadText(schema_path));
   valijson::Schema schema;
-  valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+  // GitLab's report schemas are draft-07; SARIF 2.1.0's is draft-04.
+  const bool draft4 = schema_json.value("$schema", "").find("draft-04") != std::string::npos;
+  valijson::SchemaParser parser(draft4 ? valijson::SchemaParser::kDraft4
+                                       : valijson::SchemaParser::kDraft7);
   valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_json);
   parser.populateSchema(schema_adapter, schema);
   valijson::Validator validator;
@@ -48,6 +52,8 @@ const std::string kSecretSchema =
     std::string(SS_TESTDATA_DIR) + "/schemas/secret-detection-report-format-15.0.6.json";
 const std::string kDependencySchema =
     std::string(SS_TESTDATA_DIR) + "/schemas/dependency-scanning-report-format-15.0.6.json";
+// The SARIF 2.1.0 JSON schema (rtm.5) from the pinned npm package @microsoft/jest-sarif.
+const std::string kSarifSchema = SS_SARIF_SCHEMA;
 
 class Reports : public ::testing::Test {
  protected:
@@ -135,6 +141,26 @@ TEST_F(Reports, SarifHasStableRulesAndFingerprints) {
   }
   // Same input, same SARIF results (ids and fingerprints are stable).
   EXPECT_EQ(Sarif(RunScan(config_, dir_.path()), ctx_)["runs"][0]["results"], run["results"]);
+}
+
+TEST_F(Reports, SarifIsValidAgainstTheSarif210Schema) {
+  ASSERT_TRUE(stagehost::testutil::FileExists(kSarifSchema))
+      << kSarifSchema << " is missing: scripts/install-deps.sh installs it (npm ci)";
+  const json sarif = Sarif(result_, ctx_);
+  ASSERT_GT(sarif["runs"][0]["results"].size(), 2u);  // secrets, a model and a dependency
+  EXPECT_EQ(SchemaErrors(kSarifSchema, sarif), "");
+  EXPECT_EQ(SchemaErrors(kSarifSchema, Sarif(ScanResult{}, ctx_)), "");  // a clean scan too
+
+  // The check is real: a level SARIF does not define, a 0 start line, a stray property.
+  json broken = sarif;
+  broken["runs"][0]["results"][0]["level"] = "critical";
+  EXPECT_NE(SchemaErrors(kSarifSchema, broken), "");
+  broken = sarif;
+  broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0;
+  EXPECT_NE(SchemaErrors(kSarifSchema, broken), "");
+  broken = sarif;
+  broken["runs"][0]["tool"]["driver"]["severity"] = "high";
+  EXPECT_NE(SchemaErrors(kSarifSchema, broken), "");
 }
 
 TEST_F(Reports, NoReportContainsASecret) {
