@@ -1,8 +1,9 @@
 """The native runner against the fake GitLab: job flow, trace rules and reliability.md faults.
 
 Each test checks reliability.md §1: the server's trace equals what the job printed, masked (no
-byte lost), accepted ranges are contiguous (none duplicated), one correct final state, and
-bounded request counts. The fake records protocol violations; every test asserts there are none."""
+byte lost), accepted ranges are contiguous (none duplicated), one correct final state, bounded
+request counts (check_job) and bounded memory (conftest's runner_process checks every runner's
+peak RSS). The fake records protocol violations; every test asserts there are none."""
 
 import os
 import re
@@ -41,7 +42,18 @@ def check_job(fake, job, state="success"):
     assert fake.check() == []
     assert_ranges_contiguous(job)
     assert job.after_terminal == 0, "requests after the final state"
+    assert_no_request_flood(job)
     return final
+
+
+def assert_no_request_flood(job):
+    """Bounded request counts: updates tick every >= 200 ms, retries back off from 200 ms, and a
+    PATCH carries up to 1 MiB, so a job makes a few requests a second at most; a hot loop makes
+    hundreds."""
+    seconds = job.final_updates[-1]["time"] - job.history[0][0]
+    bound = 10 + 6 * seconds + job.trace_length / 65536
+    requests = job.patch_count + job.put_count
+    assert requests <= bound, f"{requests} requests in {seconds:.1f} s (bound {bound:.0f})"
 
 
 def plain(job):
