@@ -325,6 +325,21 @@ def test_r10_persistent_404_aborts_after_the_horizon(fake, tmp_path, runner_proc
     assert "404" in runner.log()
 
 
+def test_r5_reset_mid_body_on_patch_and_final_put(fake, tmp_path, runner_process):
+    # The connection is reset after part of a PATCH body (twice), and again on the final PUT:
+    # retried like any transport error, every byte arrives once and the final state once.
+    fake.script("trace", [{"action": "rst_after", "rst_after": 1000},
+                          {"action": "rst_after", "rst_after": 10}])
+    fake.script("final", [{"action": "rst"}])
+    job = enqueue(fake, ["seq 1 5000"])
+    runner = start(fake, tmp_path, runner_process)
+    assert runner.wait() == 0, runner.log()
+    check_job(fake, job)
+    assert [r.status for r in fake.requests_for("trace")].count("rst") == 2
+    assert [r.status for r in fake.requests_for("final")].count("rst") == 1
+    assert [int(n) for n in re.findall(rb"^(\d+)$", plain(job), re.M)] == list(range(1, 5001))
+
+
 def test_r11_412_resends_the_whole_trace(fake, tmp_path, runner_process):
     fake.final_412_once()
     job = enqueue(fake, ["seq 1 2000"])
