@@ -182,6 +182,46 @@ def test_r6_stalled_request_times_out_and_recovers(fake, tmp_path, runner_proces
     assert b"one\n" in plain(job) and b"two\n" in plain(job)
 
 
+def open_fds_and_threads(pid):
+    with open(f"/proc/{pid}/status") as f:
+        threads = int(re.search(r"^Threads:\s+(\d+)", f.read(), re.M).group(1))
+    return len(os.listdir(f"/proc/{pid}/fd")), threads
+
+
+def test_r6_ten_stalls_leak_no_connection_or_thread(fake, tmp_path, runner_process):
+    # Ten trace PATCHes of two concurrent jobs stall (a success between them keeps the backoff
+    # short); each times out, and afterwards the idle runner holds no more descriptors or threads
+    # than before the jobs.
+    fake.script("trace", [{"action": "stall", "stall": 3}, "pass"] * 10)
+    fake.set_interval("0.2")  # a PATCH every 0.2 s while output flows
+    config = write_config(tmp_path / "config.toml", fake.url, TOKEN, concurrent=2,
+                          request_idle_timeout_seconds=1, trace_interval_initial_seconds=0.2)
+    runner = runner_process(config, once=False)
+    wait_until(lambda: fake.count("request") >= 2, timeout=20)
+    fds_before, threads_before = open_fds_and_threads(runner.proc.pid)
+    jobs = [enqueue(fake, ["for i in $(seq 1 150); do echo line $i; sleep 0.1; done"])
+            for _ in range(2)]
+    for job in jobs:
+        check_job(fake, job)
+        assert [int(n) for n in re.findall(rb"^line (\d+)$", plain(job), re.M)] == \
+            list(range(1, 151))
+    # The server hangs up a stalled request 3 s after it began (the runner gave up before).
+    wait_until(lambda: [r.status for r in fake.requests_for("trace")].count("stall") == 10,
+               timeout=10)
+    # Job threads and an extra poller end shortly after the final states; a leak never does.
+    # One more descriptor is allowed for a kept-alive connection.
+    def settled():
+        fds, threads = open_fds_and_threads(runner.proc.pid)
+        return fds <= fds_before + 1 and threads <= threads_before
+    try:
+        wait_until(settled, timeout=5, interval=0.1)
+    except AssertionError:
+        raise AssertionError(f"before: {(fds_before, threads_before)} fds/threads, "
+                             f"after: {open_fds_and_threads(runner.proc.pid)}") from None
+    runner.signal(signal.SIGQUIT)
+    assert runner.wait(timeout=30) == 0
+
+
 def test_r8_outage_across_job_end_still_reports(fake, tmp_path, runner_process):
     job = enqueue(fake, ["echo start", "sleep 1", "echo end"])
     runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
