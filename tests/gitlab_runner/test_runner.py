@@ -133,7 +133,14 @@ def test_live_trace_arrives_while_the_job_runs(fake, tmp_path, runner_process):
 
 
 def test_r1_5xx_burst_and_random_errors_lose_nothing(fake, tmp_path, runner_process):
-    job = enqueue(fake, ["for i in $(seq 1 60); do echo line $i; sleep 0.1; done"])
+    script = ["for i in $(seq 1 60); do echo line $i; sleep 0.1; done"]
+    # The same job without faults first: how many requests it needs.
+    calm = enqueue(fake, script)
+    start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2).wait(timeout=60)
+    check_job(fake, calm)
+    calm_requests = len(fake.requests_for(job_id=calm.id))
+
+    job = enqueue(fake, script)
     runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
     wait_until(lambda: b"line 3" in bytes(job.trace), timeout=20)
     fake.burst(4, then_random=0.2)
@@ -144,6 +151,8 @@ def test_r1_5xx_burst_and_random_errors_lose_nothing(fake, tmp_path, runner_proc
     assert [int(r) for r in rows] == list(range(1, 61))
     after = [t for t, m, p, s in fake.requests if m == "PATCH" and s == 202 and t > burst_end]
     assert after and after[0] - burst_end <= 5, "caught up within 5 s of the burst"
+    requests = len(fake.requests_for(job_id=job.id))
+    assert requests <= 2 * calm_requests, f"{requests} requests, {calm_requests} without faults"
 
 
 def test_r2_retry_after_is_honoured(fake, tmp_path, runner_process):
