@@ -236,9 +236,12 @@ def test_r8_outage_across_job_end_still_reports(fake, tmp_path, runner_process):
     runner = start(fake, tmp_path, runner_process, trace_interval_initial_seconds=0.2)
     wait_until(lambda: b"start" in bytes(job.trace), timeout=20)
     fake.outage(6)
+    back = time.monotonic() + 6
     runner.wait(timeout=90)
     check_job(fake, job)
     assert b"end\n" in plain(job)
+    caught_up = job.final_updates[-1]["time"] - back
+    assert caught_up <= 30, f"final state {caught_up:.1f} s after the server returned"
     assert any(status == "down" for _, _, _, status in fake.requests)
 
 
