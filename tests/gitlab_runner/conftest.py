@@ -52,6 +52,16 @@ def write_config(path, url, token, concurrent=1, check_interval=0.2, shutdown_ti
     return path
 
 
+def peak_rss_mib(pid):
+    """The process's peak RSS (VmHWM) in MiB; None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            found = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+    except OSError:
+        return None  # reaped
+    return int(found.group(1)) / 1024 if found else None  # a zombie has no memory left
+
+
 def toml_value(value):
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -81,16 +91,8 @@ class RunnerProcess:
 
     def _sample_peak_rss(self):
         # VmHWM is the kernel's high-water mark, so sampling misses nothing but the last 50 ms.
-        status = f"/proc/{self.proc.pid}/status"
-        while True:
-            try:
-                with open(status) as f:
-                    found = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
-            except OSError:
-                return  # reaped
-            if not found:
-                return  # a zombie has no memory left
-            self.peak_rss_mib = max(self.peak_rss_mib, int(found.group(1)) / 1024)
+        while (peak := peak_rss_mib(self.proc.pid)) is not None:
+            self.peak_rss_mib = max(self.peak_rss_mib, peak)
             time.sleep(0.05)
 
     def wait(self, timeout=60):
