@@ -2,12 +2,12 @@
 #include "job/job_stage.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "testutil/stagehost_cli.h"
 
 namespace stagehost {
 namespace {
@@ -17,18 +17,15 @@ using nlohmann::json;
 class JobStageOptionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "stagehost-jobstage-XXXXXX");
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    project_ = pattern;
-    std::filesystem::create_directories(project_ / "stagehost");
-    std::ofstream(project_ / "stagehost/scan.yml") << "fail_on: high\nmax_file_bytes: 100\n";
+    testutil::WriteFile(temp_.path() + "/stagehost/scan.yml",
+                        "fail_on: high\nmax_file_bytes: 100\n");
     request_.stage = "security-scan";
     request_.config = "stagehost/scan.yml";
     request_.project_dir = project_;
   }
-  void TearDown() override { std::filesystem::remove_all(project_); }
 
-  std::filesystem::path project_;
+  testutil::TempDir temp_;
+  std::filesystem::path project_ = temp_.path();
   JobStageRequest request_;
 };
 
